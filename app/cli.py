@@ -1,0 +1,127 @@
+"""The `fcr-planner` command: serve, migrate, load-demo, import-history."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.errors import ApiError, BatchRejected
+from app.settings import get_settings
+
+
+def _session() -> Session:
+    """A session on DATABASE_URL for one command."""
+    from app.db import make_engine, session_factory
+
+    return session_factory(make_engine(get_settings().database_url))()
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """Apply every migration up to head on DATABASE_URL."""
+    from app.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    print(f"database at head: {_redact(url)}")
+    return 0
+
+
+def cmd_load_demo(args: argparse.Namespace) -> int:
+    """Load the bundled demo history, unless the database already has history (or --force)."""
+    from app.demo import ATTRIBUTION, history_is_empty, load_demo
+
+    with _session() as session:
+        if not args.force and not history_is_empty(session):
+            print("history present: demo not loaded (use --force to upsert it anyway)")
+            return 0
+        for r in load_demo(session, get_settings().tz):
+            print(
+                f"demo {r.channel}: {r.rows} intervals {r.first_interval:%Y-%m-%d} to {r.last_interval:%Y-%m-%d} "
+                f"({r.inserted} new, {r.updated} updated)"
+            )
+    print(f"demo data: {ATTRIBUTION}")
+    return 0
+
+
+def cmd_import_history(args: argparse.Namespace) -> int:
+    """Import a CSV or JSON history file into a channel, with the same validation as the API."""
+    from app.routers.history import HISTORY_COLUMNS
+    from app.services.ingest import ingest_history, read_batch
+
+    path = Path(args.file)
+    settings = get_settings()
+    if not path.is_file():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    if path.stat().st_size > settings.max_upload_bytes:
+        print(f"{path} is over FCR_MAX_UPLOAD_BYTES ({settings.max_upload_bytes})", file=sys.stderr)
+        return 2
+    data = path.read_bytes()
+    ctype = "application/json" if path.suffix.lower() == ".json" else "text/csv"
+    with _session() as session:
+        try:
+            batch = read_batch(data, ctype, max_rows=settings.max_batch_rows, columns=HISTORY_COLUMNS)
+            r = ingest_history(session, args.channel, batch, settings.tz)
+        except BatchRejected as exc:
+            print(f"rejected, nothing written: {exc.detail}", file=sys.stderr)
+            for e in exc.errors or []:
+                print(f"  row {e.row}: {e.field}: {e.message}", file=sys.stderr)
+            return 1
+        except ApiError as exc:
+            print(f"rejected: {exc.detail}", file=sys.stderr)
+            return 1
+    print(f"{r.channel}: {r.rows} rows ({r.inserted} new, {r.updated} updated, {r.unchanged} unchanged)")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:app", host=args.host or settings.host, port=args.port or settings.port, log_level=settings.log_level
+    )
+    return 0
+
+
+def _redact(url: str) -> str:
+    """A URL fit to print: the password masked."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database>"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one subcommand per action."""
+    p = argparse.ArgumentParser(prog="fcr-planner", description="Force Control Room demand and staffing planner.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the HTTP API")
+    s.add_argument("--host", default=None, help="default FCR_HOST (127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="default FCR_PORT (8000)")
+    s.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)").set_defaults(func=cmd_migrate)
+    d = sub.add_parser("load-demo", help="load the bundled demo history if the database has none")
+    d.add_argument("--force", action="store_true", help="load even if history exists (upsert)")
+    d.set_defaults(func=cmd_load_demo)
+    i = sub.add_parser("import-history", help="import a history CSV or JSON file into a channel")
+    i.add_argument("channel")
+    i.add_argument("file")
+    i.set_defaults(func=cmd_import_history)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""The FastAPI application: `app.main:app`, or `create_app(settings)` for tests and embedding."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.db import make_engine, session_factory
+from app.errors import install_error_handlers
+from app.routers import channels, health, history
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Forecasts 999 and 101 demand per interval and turns it into Police Control Room Operator (PCRO) requirements
+and rosters.
+
+**Times** are ISO 8601 with a UTC offset. Stored in UTC, returned in the control room's local time
+(`FCR_TIMEZONE`, default Europe/London), so daylight-saving days have 92 or 100 quarter-hours.
+
+**Errors** are `application/problem+json` (RFC 9457). A rejected batch lists every problem as
+`{row, field, message}` and writes nothing.
+
+**Demo data**: the bundled 999 history is the Montgomery County, PA 911 call series
+("Montgomery County, PA 911 calls, montcoalert.org", ODbL/DbCL); the 101 history is derived from it
+(see the README).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app around one engine; the engine is disposed when the app shuts down."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="fcr-planner",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "MIT"},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(channels.router)
+    app.include_router(history.router)
+    return app
+
+
+app = create_app()

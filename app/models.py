@@ -1,0 +1,108 @@
+"""ORM models. The schema itself is created only by the Alembic migrations in `migrations/`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.db import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a fixed constraint naming convention (stable names across databases)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Channel(Base):
+    """A stream of contacts answered by the PCRO pool (999, 101, online, ...) with its default targets."""
+
+    __tablename__ = "channels"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="voice")
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    target_service_level: Mapped[float] = mapped_column(Float)
+    target_answer_seconds: Mapped[int] = mapped_column(Integer)
+    sl_definition: Mapped[str] = mapped_column(String(32), default="offered")
+    max_abandon_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    default_aht_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("target_service_level > 0 AND target_service_level < 1", name="sl_range"),
+        CheckConstraint("target_answer_seconds >= 0", name="answer_seconds"),
+        CheckConstraint("default_aht_seconds > 0", name="aht_positive"),
+    )
+
+
+class HistoryInterval(Base):
+    """Observed workload of one channel in one interval; the key (channel, interval_start) makes uploads upserts."""
+
+    __tablename__ = "history_intervals"
+
+    channel_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("channels.code", ondelete="CASCADE"), primary_key=True
+    )
+    interval_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    interval_minutes: Mapped[int] = mapped_column(Integer)
+    offered: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    abandoned: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answered_within_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    threshold_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    aht_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    agents_staffed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="upload")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("interval_minutes IN (15, 30, 60)", name="interval_minutes"),
+        CheckConstraint("offered >= 0", name="offered_nonneg"),
+    )
+
+
+class CallRecord(Base):
+    """One call offered to the PCRO pool; answered calls' waits are censored patience times."""
+
+    __tablename__ = "call_records"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel_code: Mapped[str] = mapped_column(String(32), ForeignKey("channels.code", ondelete="CASCADE"))
+    call_key: Mapped[str] = mapped_column(String(200))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    wait_seconds: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))
+    handle_seconds: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("channel_code", "call_key", name="uq_call_records_channel_key"),
+        Index("ix_call_records_channel_arrived", "channel_code", "arrived_at"),
+        CheckConstraint("outcome IN ('answered', 'abandoned')", name="outcome"),
+    )

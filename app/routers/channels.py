@@ -1,0 +1,56 @@
+"""Channels: list, read, create and change the streams of contacts and their default targets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+
+from app.deps import SessionDep
+from app.errors import ApiError, invalid
+from app.models import Channel
+from app.schemas.channels import ChannelCreate, ChannelOut, ChannelUpdate
+
+router = APIRouter(prefix="/v1/channels", tags=["channels"])
+
+
+def get_channel_or_404(session: SessionDep, code: str) -> Channel:
+    """The channel `code`, or a 404 problem naming it."""
+    channel = session.get(Channel, code)
+    if channel is None:
+        raise ApiError(404, f"unknown channel {code!r}")
+    return channel
+
+
+@router.get("", response_model=list[ChannelOut], summary="List channels, highest priority first")
+def list_channels(session: SessionDep) -> list[Channel]:
+    """Every channel, in the order the shared pool serves them."""
+    return list(session.scalars(select(Channel).order_by(Channel.priority, Channel.code)))
+
+
+@router.post("", response_model=ChannelOut, status_code=status.HTTP_201_CREATED, summary="Create a channel")
+def create_channel(body: ChannelCreate, session: SessionDep) -> Channel:
+    """Add a channel such as `online` or `email`; 409 if the code is taken."""
+    if session.get(Channel, body.code) is not None:
+        raise ApiError(409, f"channel {body.code!r} already exists; PATCH it to change its targets")
+    channel = Channel(**body.model_dump())
+    session.add(channel)
+    session.commit()
+    return channel
+
+
+@router.get("/{channel}", response_model=ChannelOut, summary="Read one channel")
+def read_channel(channel: str, session: SessionDep) -> Channel:
+    """One channel and its targets."""
+    return get_channel_or_404(session, channel)
+
+
+@router.patch("/{channel}", response_model=ChannelOut, summary="Change a channel's targets or description")
+def update_channel(channel: str, body: ChannelUpdate, session: SessionDep) -> Channel:
+    """Change only the fields given."""
+    row = get_channel_or_404(session, channel)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        if value is None and field != "max_abandon_rate":
+            raise invalid(field, "cannot be null")
+        setattr(row, field, value)
+    session.commit()
+    return row

@@ -1,0 +1,1 @@
+"""Pydantic request and response schemas, kept apart from the ORM models."""

@@ -1,0 +1,1 @@
+"""Persistence-side logic behind the routers: parsing, validating and storing batches, querying history."""
