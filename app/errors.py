@@ -58,6 +58,7 @@ class BatchRejected(ApiError):
     """A batch with bad rows: 422 listing every problem found (capped), nothing written."""
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        errors = sorted(errors, key=lambda e: -1 if e.row is None else e.row)  # stable: batch-level first
         n = len(errors)
         super().__init__(
             422,
@@ -97,9 +98,7 @@ def problem_response(
     content = body.model_dump(exclude_none=True)
     if errors is not None:
         content["errors"] = [e.model_dump() for e in errors]  # keep "row": null for request-level problems
-    return JSONResponse(
-        content, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
-    )
+    return JSONResponse(content, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _loc_to_row_field(loc: tuple[Any, ...]) -> tuple[int | None, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -315,7 +316,7 @@ def test_dst_days_round_trip(client: TestClient, day: str, expected: int) -> Non
     assert len(got) == expected
     instants = [datetime.fromisoformat(g["interval_start"]) for g in got]
     assert len(set(instants)) == expected
-    assert all(b - a == timedelta(minutes=15) for a, b in zip(instants, instants[1:], strict=False))
+    assert all(b - a == timedelta(minutes=15) for a, b in itertools.pairwise(instants))
     assert {g["interval_start"][-6:] for g in got} == ({"+00:00", "+01:00"} if expected != 96 else {"+01:00"})
     hours = get_all(client, start=day, end=(d + timedelta(days=1)).date().isoformat(), interval_minutes=60)
     assert len(hours) == expected // 4

@@ -127,19 +127,30 @@ def _check_rows(n: int, max_rows: int) -> None:
         raise ApiError(413, f"batch has more than {max_rows} rows (the limit, FCR_MAX_BATCH_ROWS); split it")
 
 
-def validate_records(batch: RawBatch, model: type[M]) -> tuple[list[M], list[FieldError]]:
-    """Validate every record against `model`, collecting all errors with their row numbers."""
+def validate_records(batch: RawBatch, model: type[M]) -> tuple[list[M], list[int], list[FieldError]]:
+    """Validate every record against `model`: the valid ones with their row numbers, and every error.
+
+    The whole list is validated in one call (fast); only if that fails is it redone row by row, so the rows
+    that are valid can still go through the batch-level checks and every problem is reported at once.
+    """
     if not batch.records:
-        return [], [FieldError(field="body", message="the batch is empty")]
-    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+        return [], [], [FieldError(field="body", message="the batch is empty")]
     try:
-        return adapter.validate_python(batch.records), []
-    except ValidationError as exc:
-        errors = validation_errors(list(exc.errors()))
-        for e in errors:
-            if e.row is not None:
-                e.row = batch.row_numbers[e.row]
-        return [], errors
+        return TypeAdapter(list[model]).validate_python(batch.records), batch.row_numbers, []  # type: ignore[valid-type]
+    except ValidationError:
+        pass
+    valid: list[M] = []
+    numbers: list[int] = []
+    errors: list[FieldError] = []
+    for rec, n in zip(batch.records, batch.row_numbers, strict=True):
+        try:
+            valid.append(model.model_validate(rec))
+            numbers.append(n)
+        except ValidationError as exc:
+            errors += [
+                FieldError(row=n, field=e.field, message=e.message) for e in validation_errors(list(exc.errors()))
+            ]
+    return valid, numbers, errors
 
 
 def get_channel_for_write(session: Session, code: str) -> Channel:
@@ -169,11 +180,10 @@ def ingest_history(
 ) -> IngestResult:
     """Validate a history batch and upsert it on (channel, interval_start) in one transaction."""
     channel = get_channel_for_write(session, code)
-    rows, errors = validate_records(batch, HistoryRowIn)
-    if errors:
+    rows, numbers, errors = validate_records(batch, HistoryRowIn)
+    if not rows:
         raise BatchRejected(errors)
-    numbers = batch.row_numbers
-    errors = _check_channel_column(rows, numbers, code)
+    errors += _check_channel_column(rows, numbers, code)
 
     minutes = rows[0].interval_minutes
     seen: dict[datetime, int] = {}
@@ -310,11 +320,10 @@ def _call_key(call: CallIn, occurrence: int) -> str:
 def ingest_calls(session: Session, code: str, batch: RawBatch, tz: ZoneInfo) -> CallsIngestResult:
     """Store call records (idempotently) and re-aggregate the history intervals they fall in."""
     channel = get_channel_for_write(session, code)
-    calls, errors = validate_records(batch, CallIn)
-    if errors:
+    calls, numbers, errors = validate_records(batch, CallIn)
+    if not calls:
         raise BatchRejected(errors)
-    numbers = batch.row_numbers
-    errors = _check_channel_column(calls, numbers, code)
+    errors += _check_channel_column(calls, numbers, code)
     seen_ids: dict[str, int] = {}
     occurrences: Counter[tuple[Any, ...]] = Counter()
     keys: list[str] = []
