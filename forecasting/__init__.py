@@ -1,0 +1,1 @@
+"""Forecasting library (volume, handle time, abandonment, backtesting); plain Python, never imports `app`."""
