@@ -26,7 +26,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app forecasting scheduling migrations tests bench scripts
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
