@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from app import __version__
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
-from app.routers import channels, health, history
+from app.handlers import default_handlers
+from app.jobs import Handler, JobRunner
+from app.routers import channels, health, history, jobs
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -29,15 +31,28 @@ and rosters.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app around one engine; the engine is disposed when the app shuts down."""
+def create_app(settings: Settings | None = None, *, handlers: dict[str, Handler] | None = None) -> FastAPI:
+    """Build the app around one engine and one job runner, both stopped when the app shuts down."""
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    factory = session_factory(engine)
+    runner = JobRunner(
+        factory,
+        {**default_handlers(), **(handlers or {})},
+        concurrency=settings.job_concurrency,
+        stale_seconds=settings.job_stale_seconds,
+        max_attempts=settings.job_max_attempts,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+        if settings.run_jobs:
+            runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+            engine.dispose()
 
     app = FastAPI(
         title="fcr-planner",
@@ -48,11 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
+    app.state.session_factory = factory
+    app.state.jobs = runner
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(channels.router)
     app.include_router(history.router)
+    app.include_router(jobs.router)
     return app
 
 

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", alias="FCR_HOST")
     port: int = Field(8000, alias="FCR_PORT")
     log_level: str = Field("info", alias="FCR_LOG_LEVEL")
+    job_concurrency: int = Field(1, alias="FCR_JOB_CONCURRENCY", ge=1, le=32)
+    job_stale_seconds: float = Field(30.0, alias="FCR_JOB_STALE_SECONDS", gt=0)
+    job_max_attempts: int = Field(2, alias="FCR_JOB_MAX_ATTEMPTS", ge=1)
+    run_jobs: bool = Field(True, alias="FCR_RUN_JOBS")
 
     @field_validator("timezone")
     @classmethod
