@@ -163,17 +163,21 @@ class _Conditional:
 
 
 def conditional_wait(
-    capacity: np.ndarray, lam: np.ndarray, theta: np.ndarray, t: np.ndarray, need_asa: bool = True
+    capacity: np.ndarray,
+    lam: np.ndarray,
+    theta: np.ndarray,
+    t: np.ndarray,
+    need_asa: bool = True,
+    need_sl: bool = True,
 ) -> _Conditional:
     """Waiting-time quantities of a FCFS queue served at total rate ``capacity`` (= n mu) while all busy.
 
     theta = 0 is Erlang C (W | wait ~ Exp(capacity - lambda)); theta > 0 is Erlang A, using the exact
     offered-wait law of Mandelbaum & Zeltyn (2007): with s = n mu/theta, X = lambda/theta,
-    P(V > t | wait) = P(s, X e^(-theta t)) / P(s, X). Requires lam > 0.
+    P(V > t | wait) = P(s, X e^(-theta t)) / P(s, X). Requires lam > 0. ``need_sl``/``need_asa`` False skip
+    the threshold and mean-wait terms (left NaN) when only P(wait) and abandonment are wanted.
     """
-    capacity, lam, theta, t = (
-        np.asarray(v, dtype=float) for v in np.broadcast_arrays(capacity, lam, theta, t)
-    )
+    capacity, lam, theta, t = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(capacity, lam, theta, t))
     shape = lam.shape
     res = _Conditional(
         stable=np.ones(shape, dtype=bool),
@@ -211,34 +215,42 @@ def conditional_wait(
         ratio = s / x  # = n mu / lambda = 1/rho
         p_sr = np.clip(ratio * -np.expm1(-log_j), 0.0, 1.0)  # P(served | wait) = (1/rho)(1 - 1/J)
         # y = X e^(-theta T): P(V > T | wait) = P(s, y)/P(s, X), P(served, V > T | wait) = (s/X) P(s+1, y)/P(s, X)
-        y = x * np.exp(-th * tt)
-        r1 = _log_p_ratio(s, x, y, th * tt, 1.0)
-        r0 = _log_p_ratio(s, x, y, th * tt, 0.0)
-        p_sr_t = np.clip(p_sr - ratio * np.exp(r1), 0.0, 1.0)
-        still = np.exp(-th * tt + r0)  # P(W > T | wait) = P(V > T | wait) e^(-theta T)
         res.log_j[a_mask] = log_j
         res.p_ab[a_mask] = 1.0 - p_sr
-        res.p_served_within[a_mask] = p_sr_t
-        res.p_ab_within[a_mask] = np.clip(1.0 - p_sr_t - still, 0.0, 1.0 - p_sr_t)
+        if need_sl:
+            y = x * np.exp(-th * tt)
+            r1 = _log_p_ratio(s, x, y, th * tt, 1.0, lp_sx, log_j)
+            r0 = _log_p_ratio(s, x, y, th * tt, 0.0, lp_sx, log_j)
+            p_sr_t = np.clip(p_sr - ratio * np.exp(r1), 0.0, 1.0)
+            still = np.exp(-th * tt + r0)  # P(W > T | wait) = P(V > T | wait) e^(-theta T)
+            res.p_served_within[a_mask] = p_sr_t
+            res.p_ab_within[a_mask] = np.clip(1.0 - p_sr_t - still, 0.0, 1.0 - p_sr_t)
+        else:
+            res.p_ab_within[a_mask] = np.nan
         if need_asa:
             res.wait_served[a_mask] = p_sr * _mean_wait_given_served(s + 1.0, x) / th
     return res
 
 
-def _log_p_ratio(s: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarray, k: float) -> np.ndarray:
+def _log_p_ratio(
+    s: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarray, k: float, lp_sx: np.ndarray, log_j: np.ndarray
+) -> np.ndarray:
     """log P(s + k, y) - log P(s, x) for y = x e^-z and k in {0, 1}, accurate even when s is huge.
 
-    Where both arguments are below their shape parameter the x^a e^-x / Gamma(a+1) factors are divided
-    analytically (s (ln y - ln x) = -s z, y - x = x expm1(-z)) instead of subtracting two huge logs.
+    ``lp_sx`` = log P(s, x) and ``log_j`` = ln M(1, s+1, x) are passed in (already computed). Where both
+    arguments are below their shape parameter, the x^a e^-x / Gamma(a+1) factors are divided analytically
+    (s (ln y - ln x) = -s z, y - x = x expm1(-z)) instead of subtracting two logs of size s ln s.
     """
-    out = log_lower_gamma_reg(s + k, y) - log_lower_gamma_reg(s, x)
+    out = np.empty(s.shape)
     both = (x < s) & (y < s + k) & (y > 0)
     if both.any():
         ss, xx, yy, zz = s[both], x[both], y[both], z[both]
         with np.errstate(invalid="ignore"):
-            log_m = np.log(special.hyp1f1(1.0, ss + k + 1.0, yy)) - np.log(special.hyp1f1(1.0, ss + 1.0, xx))
+            log_m = np.log(special.hyp1f1(1.0, ss + k + 1.0, yy)) - log_j[both]
         base = -ss * zz - xx * np.expm1(-zz) + k * (np.log(yy) - np.log1p(ss))
-        out[both] = np.where(np.isfinite(log_m), base + log_m, out[both])
+        out[both] = base + log_m
+    rest = ~both | ~np.isfinite(out)  # hyp1f1 gives NaN near s ~ y >> 1e9: use the generic difference
+    out[rest] = log_lower_gamma_reg(s[rest] + k, y[rest]) - lp_sx[rest]
     return out
 
 
@@ -347,16 +359,19 @@ def evaluate(
     """Steady-state metrics of each interval for a given head count (Erlang C or Erlang A, exact).
 
     Inputs broadcast together (scalars allowed). ``calls`` is the expected number offered in the interval,
-    ``patience_seconds`` the mean patience (Erlang A only; inf gives Erlang C).
+    ``patience_seconds`` the mean patience (Erlang A only, required there; inf gives Erlang C; ignored by
+    Erlang C). Agents must be non-negative integers.
     """
+    pat = np.atleast_1d(np.asarray(np.inf if patience_seconds is None else patience_seconds, dtype=float))
     arrays = np.broadcast_arrays(
         np.atleast_1d(np.asarray(agents)),
         np.atleast_1d(np.asarray(calls, dtype=float)),
         np.atleast_1d(np.asarray(interval_minutes, dtype=float)),
         np.atleast_1d(np.asarray(aht_seconds, dtype=float)),
         np.atleast_1d(np.asarray(answer_within_seconds, dtype=float)),
+        pat,
     )
-    n, calls_, minutes, aht, t = (np.array(v) for v in arrays)
+    n, calls_, minutes, aht, t, _ = (np.array(v) for v in arrays)
     if (n < 0).any() or (np.asarray(n) != np.round(n)).any():
         raise ValueError("agents must be non-negative integers")
     _check_inputs(calls_, minutes, aht)
@@ -436,12 +451,14 @@ def required_agents(
     All metrics are monotone in n, so the search returns the smallest n with n - 1 failing. Intervals with no
     calls need 0 agents. Where even ``max_agents`` fails, ``feasible`` is False (no exception).
     """
+    pat = np.atleast_1d(np.asarray(np.inf if patience_seconds is None else patience_seconds, dtype=float))
     arrays = np.broadcast_arrays(
         np.atleast_1d(np.asarray(calls, dtype=float)),
         np.atleast_1d(np.asarray(interval_minutes, dtype=float)),
         np.atleast_1d(np.asarray(aht_seconds, dtype=float)),
+        pat,
     )
-    calls_, minutes, aht = (np.array(v) for v in arrays)
+    calls_, minutes, aht, _ = (np.array(v) for v in arrays)
     _check_inputs(calls_, minutes, aht)
     theta = _theta(model, patience_seconds, calls_.shape)
     lam = calls_ / (minutes * 60.0)
