@@ -19,6 +19,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/fcr-planner migrate
 	$(BIN)/fcr-planner load-demo
+	$(BIN)/fcr-planner create-key --if-none --role admin --name admin
 	$(BIN)/fcr-planner serve
 
 test: $(STAMP)

@@ -77,6 +77,38 @@ def cmd_import_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_key(args: argparse.Namespace) -> int:
+    """Create an API key and print it once (with --if-none, only if no active key exists)."""
+    from app.auth import active_key_count, create_key
+
+    with _session() as session:
+        if args.if_none and active_key_count(session):
+            print("API keys exist: none created")
+            return 0
+        try:
+            row, key = create_key(session, args.name, args.role)
+        except ApiError as exc:
+            print(exc.detail, file=sys.stderr)
+            return 1
+    print(f"Created {row.role} key {row.name!r}. It is shown only now; keep it safe:\n\n    {key}\n")
+    print(f"Use it as 'Authorization: Bearer {key}' (in /docs: the Authorize button).")
+    return 0
+
+
+def cmd_revoke_key(args: argparse.Namespace) -> int:
+    """Revoke an API key by name."""
+    from app.auth import revoke_key
+
+    with _session() as session:
+        try:
+            row = revoke_key(session, args.name)
+        except ApiError as exc:
+            print(exc.detail, file=sys.stderr)
+            return 1
+    print(f"revoked {row.name!r} ({row.role})")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API with uvicorn."""
     import uvicorn
@@ -114,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("channel")
     i.add_argument("file")
     i.set_defaults(func=cmd_import_history)
+    k = sub.add_parser("create-key", help="create an API key (printed once)")
+    k.add_argument("--role", required=True, choices=["admin", "planner", "integration", "viewer"])
+    k.add_argument("--name", required=True)
+    k.add_argument("--if-none", action="store_true", help="only if no active key exists (first start)")
+    k.set_defaults(func=cmd_create_key)
+    r = sub.add_parser("revoke-key", help="revoke an API key by name")
+    r.add_argument("name")
+    r.set_defaults(func=cmd_revoke_key)
     return p
 
 

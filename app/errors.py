@@ -45,8 +45,10 @@ class ApiError(Exception):
         errors: list[FieldError] | None = None,
         type_: str | None = None,
         title: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
+        self.headers = headers
         self.status = status
         self.detail = detail
         self.errors = errors
@@ -134,6 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
             type_=exc.type,
             title=exc.title,
             error_count=getattr(exc, "error_count", None),
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

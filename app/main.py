@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
+from app.audit import AuditMiddleware
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.handlers import default_handlers
 from app.jobs import Handler, JobRunner
-from app.routers import channels, health, history, jobs
+from app.routers import channels, health, history, jobs, keys
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None, *, handlers: dict[str, Handler]
     app.include_router(channels.router)
     app.include_router(history.router)
     app.include_router(jobs.router)
+    app.include_router(keys.router)
+    app.add_middleware(AuditMiddleware)
     return app
 
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.auth import create_key
 from app.main import create_app
 from app.migrate import upgrade
 from app.settings import Settings
@@ -96,9 +97,21 @@ def settings(db_url: str) -> Settings:
     return Settings(DATABASE_URL=db_url, FCR_TIMEZONE="Europe/London")
 
 
+def make_key(client: TestClient, role: str, name: str | None = None) -> str:
+    """Create a key with `role` directly in the client's database; returns the key."""
+    with client.app.state.session_factory() as s:
+        return create_key(s, name or f"test-{role}-{next(_counter)}", role)[1]
+
+
+def with_role(client: TestClient, role: str) -> TestClient:
+    """Make `client` send a fresh key of `role` on every request."""
+    client.headers["Authorization"] = f"Bearer {make_key(client, role)}"
+    return client
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    """An HTTP client on an app bound to the test database."""
+    """An HTTP client, authenticated as an admin, on an app bound to the test database."""
     app = create_app(settings)
     with TestClient(app) as c:
-        yield c
+        yield with_role(c, "admin")

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.settings import Settings
+from tests.conftest import with_role
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -282,6 +283,7 @@ def test_body_over_size_limit_is_413(db_url: str) -> None:
 
     app = create_app(Settings(DATABASE_URL=db_url, FCR_MAX_UPLOAD_BYTES=2000, FCR_MAX_BATCH_ROWS=5))
     with TestClient(app) as client:
+        with_role(client, "planner")
         big = to_csv(rows(40))
         assert len(big) > 2000
         r = client.post("/v1/channels/999/history", content=big, headers={"content-type": "text/csv"})

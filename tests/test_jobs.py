@@ -14,6 +14,7 @@ from app.jobs import JobContext, JobFailed
 from app.main import create_app
 from app.models import Job, utcnow
 from app.settings import Settings
+from tests.conftest import with_role
 
 
 def slow(ctx: JobContext) -> dict:
@@ -36,9 +37,17 @@ def crash(ctx: JobContext) -> dict:
 HANDLERS: dict[str, Callable[[JobContext], dict]] = {"slow": slow, "refuse": refuse, "crash": crash}
 
 
+class AdminClient(TestClient):
+    """A TestClient that, once started, authenticates as an admin."""
+
+    def __enter__(self) -> AdminClient:
+        super().__enter__()
+        return with_role(self, "admin")
+
+
 def make_client(db_url: str, **env: object) -> TestClient:
     settings = Settings(DATABASE_URL=db_url, FCR_JOB_STALE_SECONDS=1, **{k: v for k, v in env.items()})
-    return TestClient(create_app(settings, handlers=HANDLERS))
+    return AdminClient(create_app(settings, handlers=HANDLERS))
 
 
 def submit(client: TestClient, kind: str, **params: object) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
+from app.auth import require
 from app.deps import SessionDep
 from app.errors import ApiError, invalid
 from app.models import Channel
 from app.schemas.channels import ChannelCreate, ChannelOut, ChannelUpdate
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
+READ = [require("channels:read")]
+WRITE = [require("channels:write")]
 
 
 def get_channel_or_404(session: SessionDep, code: str) -> Channel:
@@ -21,13 +24,15 @@ def get_channel_or_404(session: SessionDep, code: str) -> Channel:
     return channel
 
 
-@router.get("", response_model=list[ChannelOut], summary="List channels, highest priority first")
+@router.get("", response_model=list[ChannelOut], dependencies=READ, summary="List channels, highest priority first")
 def list_channels(session: SessionDep) -> list[Channel]:
     """Every channel, in the order the shared pool serves them."""
     return list(session.scalars(select(Channel).order_by(Channel.priority, Channel.code)))
 
 
-@router.post("", response_model=ChannelOut, status_code=status.HTTP_201_CREATED, summary="Create a channel")
+@router.post(
+    "", response_model=ChannelOut, status_code=status.HTTP_201_CREATED, dependencies=WRITE, summary="Create a channel"
+)
 def create_channel(body: ChannelCreate, session: SessionDep) -> Channel:
     """Add a channel such as `online` or `email`; 409 if the code is taken."""
     if session.get(Channel, body.code) is not None:
@@ -38,13 +43,15 @@ def create_channel(body: ChannelCreate, session: SessionDep) -> Channel:
     return channel
 
 
-@router.get("/{channel}", response_model=ChannelOut, summary="Read one channel")
+@router.get("/{channel}", response_model=ChannelOut, dependencies=READ, summary="Read one channel")
 def read_channel(channel: str, session: SessionDep) -> Channel:
     """One channel and its targets."""
     return get_channel_or_404(session, channel)
 
 
-@router.patch("/{channel}", response_model=ChannelOut, summary="Change a channel's targets or description")
+@router.patch(
+    "/{channel}", response_model=ChannelOut, dependencies=WRITE, summary="Change a channel's targets or description"
+)
 def update_channel(channel: str, body: ChannelUpdate, session: SessionDep) -> Channel:
     """Change only the fields given."""
     row = get_channel_or_404(session, channel)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 
+from app.auth import require
 from app.deps import SessionDep, SettingsDep
 from app.errors import ApiError, Problem, invalid
 from app.routers.channels import get_channel_or_404
@@ -103,6 +104,7 @@ async def read_upload(request: Request, settings: Settings) -> tuple[bytes, str]
     "/history",
     response_model=IngestResult,
     summary="Upload interval history (JSON array or CSV); upsert, all or nothing",
+    dependencies=[require("history:write")],
     openapi_extra=_body_doc(HistoryRowIn, HISTORY_EXAMPLE),
     responses=PROBLEMS,
 )
@@ -121,6 +123,7 @@ async def upload_history(channel: str, request: Request, session: SessionDep, se
     "/calls",
     response_model=CallsIngestResult,
     summary="Upload call-level records; stored and aggregated into the interval history",
+    dependencies=[require("history:write")],
     openapi_extra=_body_doc(CallIn, CALLS_EXAMPLE),
     responses=PROBLEMS,
 )
@@ -136,6 +139,7 @@ async def upload_calls(channel: str, request: Request, session: SessionDep, sett
     "/history",
     response_model=HistoryPage,
     summary="Read interval history, optionally re-aggregated to 30 or 60 minutes",
+    dependencies=[require("history:read")],
     responses={404: {"model": Problem}, 422: {"model": Problem}},
 )
 def read_history(

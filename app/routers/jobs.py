@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
+from app.auth import require
 from app.deps import SessionDep
 from app.errors import Problem
 from app.schemas.jobs import JobList, JobOut, JobStatus
@@ -14,7 +15,7 @@ from app.services.jobs import get_job_or_404, job_dict, list_jobs
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=JobList, summary="List jobs, newest first")
+@router.get("", response_model=JobList, dependencies=[require("jobs:read")], summary="List jobs, newest first")
 def read_jobs(
     session: SessionDep,
     kind: str | None = None,
@@ -28,7 +29,13 @@ def read_jobs(
     return {"items": [job_dict(j, include_result=False) for j in jobs], "next_cursor": nxt}
 
 
-@router.get("/{job_id}", response_model=JobOut, responses={404: {"model": Problem}}, summary="Read one job")
+@router.get(
+    "/{job_id}",
+    response_model=JobOut,
+    dependencies=[require("jobs:read")],
+    responses={404: {"model": Problem}},
+    summary="Read one job",
+)
 def read_job(job_id: str, session: SessionDep) -> dict[str, Any]:
     """Status, progress while it runs, and the result once done."""
     return job_dict(get_job_or_404(session, job_id))
@@ -38,6 +45,7 @@ def read_job(job_id: str, session: SessionDep) -> dict[str, Any]:
     "/{job_id}",
     response_model=JobOut,
     status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[require("jobs:write")],
     responses={404: {"model": Problem}},
     summary="Cancel a queued or running job",
 )

@@ -1,0 +1,74 @@
+"""API keys (admins only) and the audit log of writes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+
+from app.auth import create_key, require, revoke_key
+from app.deps import SessionDep
+from app.errors import Problem, invalid
+from app.models import ApiKey, AuditEntry
+from app.schemas.keys import AuditPage, KeyCreate, KeyCreated, KeyOut
+
+router = APIRouter(tags=["access"])
+ADMIN = [require("keys:admin")]
+
+
+@router.post(
+    "/v1/keys",
+    response_model=KeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=ADMIN,
+    responses={409: {"model": Problem}},
+    summary="Create an API key (shown once)",
+)
+def post_key(body: KeyCreate, session: SessionDep) -> dict[str, Any]:
+    """Create a key with a role; the response is the only place the key appears."""
+    row, key = create_key(session, body.name, body.role)
+    return {**KeyOut.model_validate(row).model_dump(), "key": key}
+
+
+@router.get("/v1/keys", response_model=list[KeyOut], dependencies=ADMIN, summary="List API keys (never the keys)")
+def get_keys(session: SessionDep) -> list[ApiKey]:
+    """Names, roles and dates of every key, revoked ones included."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.name)))
+
+
+@router.delete(
+    "/v1/keys/{name}",
+    response_model=KeyOut,
+    dependencies=ADMIN,
+    responses={404: {"model": Problem}},
+    summary="Revoke an API key",
+)
+def delete_key(name: str, session: SessionDep) -> ApiKey:
+    """Revoke at once: the next request with that key gets 401."""
+    return revoke_key(session, name)
+
+
+@router.get(
+    "/v1/audit",
+    response_model=AuditPage,
+    dependencies=[require("audit:read")],
+    summary="The audit log of writes, newest first",
+)
+def get_audit(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+    key_name: str | None = None,
+) -> dict[str, Any]:
+    """Who wrote what and when; page with `cursor`."""
+    stmt = select(AuditEntry)
+    if key_name:
+        stmt = stmt.where(AuditEntry.key_name == key_name)
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise invalid("cursor", "not a cursor returned by this endpoint")
+        stmt = stmt.where(AuditEntry.id < int(cursor))
+    rows = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)))
+    nxt = str(rows[limit - 1].id) if len(rows) > limit else None
+    return {"items": rows[:limit], "next_cursor": nxt}
