@@ -13,7 +13,7 @@ from app.db import make_engine, session_factory
 from app.errors import install_error_handlers
 from app.handlers import default_handlers
 from app.jobs import Handler, JobRunner
-from app.routers import channels, health, history, jobs, keys
+from app.routers import channels, health, history, jobs, keys, staffing
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, handlers: dict[str, Handler]
     app.include_router(channels.router)
     app.include_router(history.router)
     app.include_router(jobs.router)
+    app.include_router(staffing.router)
     app.include_router(keys.router)
     app.add_middleware(AuditMiddleware)
     return app

@@ -1,0 +1,113 @@
+"""Staffing: agents needed per interval (or what given agents deliver), single queue or shared pool; and the
+patience of a channel's callers estimated from its call records."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from app.auth import require
+from app.deps import SessionDep, SettingsDep
+from app.errors import Problem, invalid
+from app.models import CallRecord, Channel
+from app.routers.channels import get_channel_or_404
+from app.schemas.staffing import (
+    PatienceOut,
+    SharedPoolRequest,
+    SharedPoolResponse,
+    StaffingRequest,
+    StaffingResponse,
+)
+from app.services import staffing as svc
+from app.services.staffing import json_float
+from app.services.timegrid import parse_query_time
+from scheduling import estimate_patience
+
+router = APIRouter(tags=["staffing"])
+ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": Problem}}
+
+
+@router.post(
+    "/v1/staffing",
+    response_model=StaffingResponse,
+    responses=ERRORS,
+    dependencies=[require("staffing:read")],
+    summary="Agents needed per interval, or what agents deliver",
+)
+def post_staffing(body: StaffingRequest) -> dict[str, Any]:
+    """With `agents` null: the fewest agents meeting every target at once in each interval (Erlang C or exact
+    Erlang A), and `rostered_agents` after shrinkage. With `agents`: the service level, abandonment, ASA and
+    occupancy they deliver. `abandon_rate` is 0 for Erlang C. Stateless: nothing is stored."""
+    return svc.staffing(body)
+
+
+@router.post(
+    "/v1/staffing/shared-pool",
+    response_model=SharedPoolResponse,
+    responses=ERRORS,
+    dependencies=[require("staffing:read")],
+    summary="One PCRO pool answering several channels by priority",
+)
+def post_shared_pool(body: SharedPoolRequest, session: SessionDep) -> dict[str, Any]:
+    """A free PCRO always takes a waiting call of the highest-priority channel first (non-preemptive).
+    Returns pooled agents per interval and each channel's figures. Channels named like a stored channel
+    default to its priority and targets."""
+    stored = {c.code: c for c in session.scalars(select(Channel))}
+    return svc.shared_pool(body, stored)
+
+
+@router.get(
+    "/v1/channels/{channel}/patience",
+    response_model=PatienceOut,
+    responses=ERRORS | {404: {"model": Problem}},
+    dependencies=[require("history:read")],
+    summary="Callers' mean patience from call records",
+)
+def get_patience(
+    channel: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    start: Annotated[str | None, Query(description="Inclusive; ISO 8601 (local time without offset).")] = None,
+    end: Annotated[str | None, Query(description="Exclusive; ISO 8601 (local time without offset).")] = None,
+) -> dict[str, Any]:
+    """Exponential MLE (time waited by all callers / abandonments: answered calls' waits are censored patience
+    times) with a confidence interval and a Kaplan-Meier check of the exponential fit."""
+    get_channel_or_404(session, channel)
+    stmt = select(CallRecord.wait_seconds, CallRecord.outcome).where(CallRecord.channel_code == channel)
+    for name, value, op in (("start", start, "ge"), ("end", end, "lt")):
+        if value is None:
+            continue
+        try:
+            ts = parse_query_time(value, settings.tz)
+        except ValueError:
+            raise invalid(name, f"not an ISO 8601 date or time: {value!r}") from None
+        stmt = stmt.where(CallRecord.arrived_at >= ts if op == "ge" else CallRecord.arrived_at < ts)
+    rows = session.execute(stmt).all()
+    if not rows:
+        raise invalid("channel", f"channel {channel!r} has no call records in that window: upload calls first")
+    waits = np.fromiter((r[0] for r in rows), float, len(rows))
+    outcome = np.array([r[1] for r in rows])
+    est = estimate_patience(waits, outcome)
+    note = (
+        "exponential fit acceptable"
+        if est.fit_ok
+        else "patience is not exponential here: check Erlang A figures against the simulation"
+    )
+    if not est.finite:
+        note = "no caller abandoned: mean patience has no finite estimate; ci_low is a lower bound"
+    return {
+        "channel": channel,
+        "mean_patience_seconds": json_float(est.mean_patience_seconds),
+        "ci_low": json_float(est.ci_low),
+        "ci_high": json_float(est.ci_high),
+        "n_calls": est.n_calls,
+        "n_abandoned": est.n_abandoned,
+        "total_wait_seconds": float(est.total_wait_seconds),
+        "ks_distance": json_float(est.ks_distance),
+        "chi2_p_value": json_float(est.chi2_p_value),
+        "fit_ok": bool(est.fit_ok),
+        "note": note,
+    }
