@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -72,6 +73,34 @@ class BatchRejected(ApiError):
         self.error_count = n
 
 
+_DESCRIPTIONS = {
+    400: "Malformed request body (not parseable)",
+    401: "Missing, unknown or revoked API key",
+    403: "The key's role may not do this",
+    404: "No such resource",
+    409: "Conflicts with what exists",
+    413: "Body or batch over the documented size limit",
+    415: "Unsupported content type",
+    422: "Invalid request: every problem listed as {row, field, message}",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting problem documents for the given status codes."""
+    return {c: {"model": Problem, "description": _DESCRIPTIONS.get(c, HTTPStatus(c).phrase)} for c in codes}
+
+
+def use_problem_media_type(schema: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite an OpenAPI document so every 4xx/5xx response is documented as application/problem+json."""
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            for code, resp in op.get("responses", {}).items():
+                content = resp.get("content", {})
+                if code[:1] in ("4", "5") and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    return schema
+
+
 def _slug(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
 
@@ -124,6 +153,16 @@ def validation_errors(raw: list[dict[str, Any]], *, row_offset: int = 0) -> list
     return out
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents at this path (Starlette names only the first matching route's)."""
+    methods: set[str] = set()
+    for template, ops in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in ops}
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error, including FastAPI's own 404/405/422 and unexpected ones, a problem document."""
 
@@ -152,8 +191,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem_response(exc.status_code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:

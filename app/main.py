@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from app import __version__
 from app.audit import AuditMiddleware
 from app.db import make_engine, session_factory
-from app.errors import install_error_handlers
+from app.errors import install_error_handlers, use_problem_media_type
 from app.handlers import default_handlers
 from app.jobs import Handler, JobRunner
 from app.routers import channels, health, history, jobs, keys, staffing
@@ -67,6 +68,13 @@ def create_app(settings: Settings | None = None, *, handlers: dict[str, Handler]
     app.state.session_factory = factory
     app.state.jobs = runner
     install_error_handlers(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = use_problem_media_type(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(health.router)
     app.include_router(channels.router)
     app.include_router(history.router)

@@ -92,6 +92,9 @@ def test_key_lifecycle_over_the_api(client: TestClient) -> None:
     assert call(client, "POST", "/v1/channels/999/history", HIST, key).status_code == 200
     assert client.post("/v1/keys", json={"name": "rota-tool", "role": "viewer"}).status_code == 409
     assert client.delete("/v1/keys/rota-tool").json()["revoked_at"] is not None
+    me = next(k["name"] for k in client.get("/v1/keys").json() if k["name"].startswith("test-admin"))
+    r = client.delete(f"/v1/keys/{me}")
+    assert r.status_code == 409 and "cannot revoke itself" in r.json()["detail"]
     r = call(client, "POST", "/v1/channels/999/history", HIST, key)
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
     assert client.post("/v1/keys", json={"name": "bad name!", "role": "viewer"}).status_code == 422

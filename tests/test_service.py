@@ -91,6 +91,9 @@ def test_unknown_route_is_problem_json(client: TestClient) -> None:
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     r = client.delete("/v1/channels")
     assert r.status_code == 405 and r.json()["status"] == 405
+    assert r.headers["allow"] == "GET, POST"
+    r = client.post("/v1/staffing", content=b"\xff\xfe{", headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422) and r.headers["content-type"].startswith("application/problem+json")
 
 
 def test_readyz_reports_unmigrated_database(tmp_path: Path) -> None:

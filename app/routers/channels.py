@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from app.auth import require
 from app.deps import SessionDep
-from app.errors import ApiError, invalid
+from app.errors import ApiError, invalid, problem_responses
 from app.models import Channel
 from app.schemas.channels import ChannelCreate, ChannelOut, ChannelUpdate
 
-router = APIRouter(prefix="/v1/channels", tags=["channels"])
+router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=problem_responses(400, 401, 403, 422))
 READ = [require("channels:read")]
 WRITE = [require("channels:write")]
 
@@ -31,7 +31,12 @@ def list_channels(session: SessionDep) -> list[Channel]:
 
 
 @router.post(
-    "", response_model=ChannelOut, status_code=status.HTTP_201_CREATED, dependencies=WRITE, summary="Create a channel"
+    "",
+    response_model=ChannelOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=WRITE,
+    responses=problem_responses(409),
+    summary="Create a channel",
 )
 def create_channel(body: ChannelCreate, session: SessionDep) -> Channel:
     """Add a channel such as `online` or `email`; 409 if the code is taken."""
@@ -43,14 +48,24 @@ def create_channel(body: ChannelCreate, session: SessionDep) -> Channel:
     return channel
 
 
-@router.get("/{channel}", response_model=ChannelOut, dependencies=READ, summary="Read one channel")
+@router.get(
+    "/{channel}",
+    response_model=ChannelOut,
+    dependencies=READ,
+    responses=problem_responses(404),
+    summary="Read one channel",
+)
 def read_channel(channel: str, session: SessionDep) -> Channel:
     """One channel and its targets."""
     return get_channel_or_404(session, channel)
 
 
 @router.patch(
-    "/{channel}", response_model=ChannelOut, dependencies=WRITE, summary="Change a channel's targets or description"
+    "/{channel}",
+    response_model=ChannelOut,
+    dependencies=WRITE,
+    responses=problem_responses(404),
+    summary="Change a channel's targets or description",
 )
 def update_channel(channel: str, body: ChannelUpdate, session: SessionDep) -> Channel:
     """Change only the fields given."""

@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import require
 from app.deps import SessionDep, SettingsDep
-from app.errors import ApiError, Problem, invalid
+from app.errors import ApiError, invalid, problem_responses
 from app.routers.channels import get_channel_or_404
 from app.schemas.history import (
     CALLS_EXAMPLE,
@@ -26,15 +26,12 @@ from app.services.history import HistoryQuery, decode_cursor, encode_cursor, que
 from app.services.timegrid import parse_query_time
 from app.settings import Settings
 
-router = APIRouter(prefix="/v1/channels/{channel}", tags=["history"])
+router = APIRouter(prefix="/v1/channels/{channel}", tags=["history"], responses=problem_responses(400, 401, 403, 422))
+TIME_SCHEMA = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
 
 HISTORY_COLUMNS = set(HistoryRowIn.model_fields)
 CALL_COLUMNS = set(CallIn.model_fields)
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    413: {"model": Problem, "description": "Body over FCR_MAX_UPLOAD_BYTES or rows over FCR_MAX_BATCH_ROWS"},
-    415: {"model": Problem, "description": "Not JSON, CSV or multipart"},
-    422: {"model": Problem, "description": "Bad rows: every problem as {row, field, message}; nothing written"},
-}
+PROBLEMS = problem_responses(413, 415)
 
 
 def _csv_example(rows: list[dict[str, Any]]) -> str:
@@ -140,21 +137,27 @@ async def upload_calls(channel: str, request: Request, session: SessionDep, sett
     response_model=HistoryPage,
     summary="Read interval history, optionally re-aggregated to 30 or 60 minutes",
     dependencies=[require("history:read")],
-    responses={404: {"model": Problem}, 422: {"model": Problem}},
+    responses=problem_responses(404),
 )
 def read_history(
     channel: str,
     session: SessionDep,
     settings: SettingsDep,
     start: Annotated[
-        str | None, Query(description="Inclusive; ISO 8601. Without offset: control-room local time.")
+        str | None,
+        Query(
+            description="Inclusive; ISO 8601. Without offset: control-room local time.", json_schema_extra=TIME_SCHEMA
+        ),
     ] = None,
     end: Annotated[
-        str | None, Query(description="Exclusive; ISO 8601. Without offset: control-room local time.")
+        str | None,
+        Query(
+            description="Exclusive; ISO 8601. Without offset: control-room local time.", json_schema_extra=TIME_SCHEMA
+        ),
     ] = None,
     interval_minutes: Annotated[IntervalMinutes | None, Query(description="Coarser than stored: summed.")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Intervals per page (default FCR_DEFAULT_PAGE_SIZE).")] = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=10**11, description="`next_cursor` of the previous page.")] = None,
 ) -> HistoryPage:
     """Intervals in [start, end), oldest first, with local times and offsets (Europe/London by default)."""
     get_channel_or_404(session, channel)
@@ -173,12 +176,7 @@ def read_history(
     page_size = limit or settings.default_page_size
     if page_size > settings.max_page_size:
         raise invalid("limit", f"at most {settings.max_page_size} (FCR_MAX_PAGE_SIZE)")
-    after = None
-    if cursor is not None:
-        try:
-            after = decode_cursor(cursor)
-        except ValueError:
-            raise invalid("cursor", "not a cursor returned by this endpoint") from None
+    after = decode_cursor(cursor) if cursor is not None else None
     stored = ingest.stored_interval_minutes(session, channel)
     if stored is None:
         return HistoryPage(

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request, status
 
 from app.auth import require
 from app.deps import SessionDep
-from app.errors import Problem
+from app.errors import problem_responses
 from app.schemas.jobs import JobList, JobOut, JobStatus
-from app.services.jobs import get_job_or_404, job_dict, list_jobs
+from app.services.jobs import CURSOR_PATTERN, get_job_or_404, job_dict, list_jobs
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=problem_responses(400, 401, 403, 422))
 
 
 @router.get("", response_model=JobList, dependencies=[require("jobs:read")], summary="List jobs, newest first")
@@ -22,7 +22,7 @@ def read_jobs(
     channel: str | None = None,
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> dict[str, Any]:
     """Jobs filtered by kind, channel and status; results are left out of the list (read one job for it)."""
     jobs, nxt = list_jobs(session, kind=kind, channel=channel, status=status_, limit=limit, cursor=cursor)
@@ -33,7 +33,7 @@ def read_jobs(
     "/{job_id}",
     response_model=JobOut,
     dependencies=[require("jobs:read")],
-    responses={404: {"model": Problem}},
+    responses=problem_responses(404),
     summary="Read one job",
 )
 def read_job(job_id: str, session: SessionDep) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def read_job(job_id: str, session: SessionDep) -> dict[str, Any]:
     response_model=JobOut,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[require("jobs:write")],
-    responses={404: {"model": Problem}},
+    responses=problem_responses(404),
     summary="Cancel a queued or running job",
 )
 def cancel_job(job_id: str, session: SessionDep, request: Request) -> dict[str, Any]:

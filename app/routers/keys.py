@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
-from app.auth import create_key, require, revoke_key
+from app.auth import Principal, create_key, require, revoke_key
 from app.deps import SessionDep
-from app.errors import Problem, invalid
+from app.errors import ApiError, problem_responses
 from app.models import ApiKey, AuditEntry
 from app.schemas.keys import AuditPage, KeyCreate, KeyCreated, KeyOut
 
-router = APIRouter(tags=["access"])
+router = APIRouter(tags=["access"], responses=problem_responses(400, 401, 403, 422))
 ADMIN = [require("keys:admin")]
 
 
@@ -22,7 +22,7 @@ ADMIN = [require("keys:admin")]
     response_model=KeyCreated,
     status_code=status.HTTP_201_CREATED,
     dependencies=ADMIN,
-    responses={409: {"model": Problem}},
+    responses=problem_responses(409),
     summary="Create an API key (shown once)",
 )
 def post_key(body: KeyCreate, session: SessionDep) -> dict[str, Any]:
@@ -40,12 +40,14 @@ def get_keys(session: SessionDep) -> list[ApiKey]:
 @router.delete(
     "/v1/keys/{name}",
     response_model=KeyOut,
-    dependencies=ADMIN,
-    responses={404: {"model": Problem}},
+    responses=problem_responses(404, 409),
     summary="Revoke an API key",
 )
-def delete_key(name: str, session: SessionDep) -> ApiKey:
-    """Revoke at once: the next request with that key gets 401."""
+def delete_key(name: str, session: SessionDep, who: Annotated[Principal, require("keys:admin")]) -> ApiKey:
+    """Revoke at once: the next request with that key gets 401. A key cannot revoke itself (409), so an admin
+    cannot lock the last door behind them: create the new admin key first, then revoke the old one with it."""
+    if who.name == name:
+        raise ApiError(409, "a key cannot revoke itself; revoke it with another admin key")
     return revoke_key(session, name)
 
 
@@ -58,7 +60,7 @@ def delete_key(name: str, session: SessionDep) -> ApiKey:
 def get_audit(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: str | None = None,
+    cursor: Annotated[int | None, Query(ge=1)] = None,
     key_name: str | None = None,
 ) -> dict[str, Any]:
     """Who wrote what and when; page with `cursor`."""
@@ -66,9 +68,7 @@ def get_audit(
     if key_name:
         stmt = stmt.where(AuditEntry.key_name == key_name)
     if cursor is not None:
-        if not cursor.isdigit():
-            raise invalid("cursor", "not a cursor returned by this endpoint")
-        stmt = stmt.where(AuditEntry.id < int(cursor))
+        stmt = stmt.where(AuditEntry.id < cursor)
     rows = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)))
-    nxt = str(rows[limit - 1].id) if len(rows) > limit else None
+    nxt = rows[limit - 1].id if len(rows) > limit else None
     return {"items": rows[:limit], "next_cursor": nxt}

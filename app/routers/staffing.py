@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.auth import require
 from app.deps import SessionDep, SettingsDep
-from app.errors import Problem, invalid
+from app.errors import invalid, problem_responses
 from app.models import CallRecord, Channel
 from app.routers.channels import get_channel_or_404
 from app.schemas.staffing import (
@@ -26,14 +26,12 @@ from app.services.staffing import json_float
 from app.services.timegrid import parse_query_time
 from scheduling import estimate_patience
 
-router = APIRouter(tags=["staffing"])
-ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": Problem}}
+router = APIRouter(tags=["staffing"], responses=problem_responses(400, 401, 403, 422))
 
 
 @router.post(
     "/v1/staffing",
     response_model=StaffingResponse,
-    responses=ERRORS,
     dependencies=[require("staffing:read")],
     summary="Agents needed per interval, or what agents deliver",
 )
@@ -47,7 +45,6 @@ def post_staffing(body: StaffingRequest) -> dict[str, Any]:
 @router.post(
     "/v1/staffing/shared-pool",
     response_model=SharedPoolResponse,
-    responses=ERRORS,
     dependencies=[require("staffing:read")],
     summary="One PCRO pool answering several channels by priority",
 )
@@ -62,7 +59,7 @@ def post_shared_pool(body: SharedPoolRequest, session: SessionDep) -> dict[str, 
 @router.get(
     "/v1/channels/{channel}/patience",
     response_model=PatienceOut,
-    responses=ERRORS | {404: {"model": Problem}},
+    responses=problem_responses(404),
     dependencies=[require("history:read")],
     summary="Callers' mean patience from call records",
 )
@@ -87,7 +84,19 @@ def get_patience(
         stmt = stmt.where(CallRecord.arrived_at >= ts if op == "ge" else CallRecord.arrived_at < ts)
     rows = session.execute(stmt).all()
     if not rows:
-        raise invalid("channel", f"channel {channel!r} has no call records in that window: upload calls first")
+        return {
+            "channel": channel,
+            "mean_patience_seconds": None,
+            "ci_low": None,
+            "ci_high": None,
+            "n_calls": 0,
+            "n_abandoned": 0,
+            "total_wait_seconds": 0.0,
+            "ks_distance": None,
+            "chi2_p_value": None,
+            "fit_ok": False,
+            "note": "no call records in that window: upload calls to estimate patience",
+        }
     waits = np.fromiter((r[0] for r in rows), float, len(rows))
     outcome = np.array([r[1] for r in rows])
     est = estimate_patience(waits, outcome)

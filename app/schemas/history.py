@@ -138,7 +138,7 @@ class HistoryPage(BaseModel):
     timezone: str
     interval_minutes: int | None
     count: int
-    next_cursor: str | None
+    next_cursor: int | None
     intervals: list[HistoryIntervalOut]
 
 

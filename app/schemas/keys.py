@@ -58,4 +58,4 @@ class AuditPage(BaseModel):
     """A page of the audit log, newest first."""
 
     items: list[AuditOut]
-    next_cursor: str | None
+    next_cursor: int | None

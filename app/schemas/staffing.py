@@ -42,9 +42,9 @@ class IntervalDemand(BaseModel):
 
     interval_start: str | None = Field(None, max_length=40, description="Optional label, echoed back.")
     calls: float = Field(ge=0, le=1_000_000, description="Calls offered in the interval (may be fractional).")
-    aht_seconds: float = Field(gt=0, le=86_400)
+    aht_seconds: float = Field(ge=1, le=86_400)
     patience_seconds: float | None = Field(
-        None, gt=0, description="Mean patience (exponential); null uses the request's patience_seconds."
+        None, ge=1, description="Mean patience (exponential); null uses the request's patience_seconds."
     )
 
 
@@ -75,7 +75,7 @@ class StaffingRequest(BaseModel):
 
     interval_minutes: Literal[15, 30, 60] = 15
     model: Literal["erlang_c", "erlang_a"] = "erlang_a"
-    patience_seconds: float | None = Field(None, gt=0, description="Default patience for Erlang A intervals.")
+    patience_seconds: float | None = Field(None, ge=1, description="Default patience for Erlang A intervals.")
     targets: StaffingTargets = Field(default_factory=StaffingTargets)
     shrinkage: float = Field(0.0, ge=0, lt=1, description="Fraction of paid time off the phones.")
     intervals: list[IntervalDemand] = Field(min_length=1, max_length=MAX_STAFFING_INTERVALS)
@@ -157,7 +157,7 @@ class PoolChannel(BaseModel):
     priority: int | None = Field(None, ge=1, le=1000, description="Lower first; default: the channel's, or order.")
     intervals: list[IntervalDemand] = Field(min_length=1, max_length=MAX_STAFFING_INTERVALS)
     targets: StaffingTargets | None = Field(None, description="Default: the stored channel's targets.")
-    patience_seconds: float | None = Field(None, gt=0, description="Default patience; null = none abandon.")
+    patience_seconds: float | None = Field(None, ge=1, description="Default patience; null = none abandon.")
 
 
 POOL_EXAMPLE = {

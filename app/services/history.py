@@ -26,14 +26,14 @@ class HistoryQuery:
     cursor: datetime | None
 
 
-def encode_cursor(ts: datetime) -> str:
-    """An opaque-enough cursor: the next interval start in UTC."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def encode_cursor(ts: datetime) -> int:
+    """The cursor of a page: the next interval start as Unix seconds (any integer is a valid cursor)."""
+    return int(ts.astimezone(UTC).timestamp())
 
 
-def decode_cursor(value: str) -> datetime:
-    """Inverse of encode_cursor; raises ValueError for anything else."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+def decode_cursor(value: int) -> datetime:
+    """Inverse of encode_cursor."""
+    return datetime.fromtimestamp(value, UTC)
 
 
 def query_history(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import json
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from app.errors import ApiError, invalid
+from app.errors import ApiError
 from app.models import Job
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 
 def job_dict(job: Job, *, include_result: bool = True) -> dict[str, Any]:
@@ -40,16 +43,20 @@ def get_job_or_404(session: Session, job_id: str, kind: str | None = None) -> Jo
     return job
 
 
+CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9a-f]{32}$"
+
+
 def _encode(job: Job) -> str:
-    return base64.urlsafe_b64encode(f"{job.created_at.isoformat()}|{job.id}".encode()).decode()
+    """Keyset cursor: microseconds since the epoch of created_at, then the id's hex (matches CURSOR_PATTERN)."""
+    micros = (job.created_at - EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{uuid.UUID(job.id).hex}"
 
 
 def _decode(cursor: str) -> tuple[datetime, str]:
-    try:
-        ts, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(ts), job_id
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("cursor", "not a cursor returned by this endpoint") from None
+    """Inverse of _encode; every string matching CURSOR_PATTERN decodes (far-future times are clamped)."""
+    micros, hexid = cursor.split("-", 1)
+    ts = EPOCH + timedelta(microseconds=min(int(micros), MAX_MICROS))
+    return ts, str(uuid.UUID(hex=hexid))
 
 
 def list_jobs(
