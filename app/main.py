@@ -14,6 +14,7 @@ from app.db import make_engine, session_factory
 from app.errors import install_error_handlers, use_problem_media_type
 from app.handlers import default_handlers
 from app.jobs import Handler, JobRunner
+from app.limits import BodyLimitMiddleware
 from app.routers import channels, health, history, jobs, keys, staffing
 from app.settings import Settings, get_settings
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, handlers: dict[str, Handler]
     app.include_router(staffing.router)
     app.include_router(keys.router)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     return app
 
 
