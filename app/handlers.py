@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from app.jobs import Handler
+from app.services.forecasts import run_backtest, run_forecast
 
 
 def default_handlers() -> dict[str, Handler]:
-    """Handlers registered in every app (forecasts, backtests and roster solves add theirs here)."""
-    return {}
+    """Handlers registered in every app."""
+    return {"forecast": run_forecast, "backtest": run_backtest}

@@ -126,3 +126,39 @@ def estimate_patience_by_channel(
     ab = _abandoned_mask(outcome)
     ch = np.asarray(channel)
     return {str(c): estimate_patience(w[ch == c], ab[ch == c], confidence) for c in np.unique(ch)}
+
+
+def calibrate_patience(
+    offered: np.ndarray,
+    abandoned: np.ndarray,
+    agents: np.ndarray,
+    aht_seconds: np.ndarray | float,
+    interval_minutes: float,
+    *,
+    lo: float = 1.0,
+    hi: float = 1e6,
+) -> float | None:
+    """Mean patience (s) that makes Erlang A's expected abandoned calls, summed over the intervals, equal the
+    observed total: for interval history that has staffing (`agents_staffed`) but no call-level records.
+
+    Expected abandonment falls monotonically as patience grows, so a bracketing root finder (Brent) is exact.
+    Returns None when nothing was abandoned (no finite answer) or the data cannot be matched within [lo, hi].
+    """
+    from scipy.optimize import brentq
+
+    from scheduling.queueing import evaluate
+
+    offered = np.asarray(offered, dtype=float)
+    observed = float(np.asarray(abandoned, dtype=float).sum())
+    if observed <= 0 or offered.sum() <= 0:
+        return None
+    n = np.asarray(agents, dtype=float).round()
+
+    def gap(log_theta: float) -> float:
+        m = evaluate("erlang_a", n, offered, interval_minutes, aht_seconds, patience_seconds=float(np.exp(log_theta)))
+        return float(np.nansum(m.abandon_rate * offered)) - observed
+
+    a, b = np.log(lo), np.log(hi)
+    if gap(a) < 0 or gap(b) > 0:
+        return None
+    return float(np.exp(brentq(gap, a, b, xtol=1e-6)))

@@ -3,6 +3,7 @@ patience of a channel's callers estimated from its call records."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import numpy as np
@@ -12,9 +13,10 @@ from sqlalchemy import select
 from app.auth import require
 from app.deps import SessionDep, SettingsDep
 from app.errors import invalid, problem_responses
-from app.models import CallRecord, Channel
+from app.models import CallRecord, Channel, Job
 from app.routers.channels import get_channel_or_404
 from app.schemas.staffing import (
+    IntervalDemand,
     PatienceOut,
     SharedPoolRequest,
     SharedPoolResponse,
@@ -22,8 +24,10 @@ from app.schemas.staffing import (
     StaffingResponse,
 )
 from app.services import staffing as svc
+from app.services.forecasts import resolve_patience
 from app.services.staffing import json_float
 from app.services.timegrid import parse_query_time
+from forecasting.distribution import count_quantile
 from scheduling import estimate_patience
 
 router = APIRouter(tags=["staffing"], responses=problem_responses(400, 401, 403, 422))
@@ -35,11 +39,42 @@ router = APIRouter(tags=["staffing"], responses=problem_responses(400, 401, 403,
     dependencies=[require("staffing:read")],
     summary="Agents needed per interval, or what agents deliver",
 )
-def post_staffing(body: StaffingRequest) -> dict[str, Any]:
+def post_staffing(body: StaffingRequest, session: SessionDep) -> dict[str, Any]:
     """With `agents` null: the fewest agents meeting every target at once in each interval (Erlang C or exact
     Erlang A), and `rostered_agents` after shrinkage. With `agents`: the service level, abandonment, ASA and
     occupancy they deliver. `abandon_rate` is 0 for Erlang C. Stateless: nothing is stored."""
+    if body.forecast_id is not None:
+        body = staffing_from_forecast(session, body)
     return svc.staffing(body)
+
+
+def staffing_from_forecast(session: SessionDep, body: StaffingRequest) -> StaffingRequest:
+    """Fill a staffing request's intervals from a stored forecast (its mean, or a quantile) and AHT."""
+    job = session.get(Job, body.forecast_id)
+    if job is None or job.kind != "forecast":
+        raise invalid("forecast_id", f"no forecast with id {body.forecast_id!r}")
+    if job.status != "done" or not job.result:
+        raise invalid("forecast_id", f"forecast {body.forecast_id} is {job.status}, not done")
+    result = json.loads(job.result)
+    points = result["points"]
+    if body.agents is not None and len(body.agents) != len(points):
+        raise invalid("agents", f"has {len(body.agents)} values for {len(points)} forecast intervals")
+    mu = np.array([p["calls"] for p in points], float)
+    calls = (
+        mu
+        if body.quantile is None
+        else count_quantile(body.quantile, mu, np.array([p["dispersion"] for p in points], float))
+    )
+    patience = body.patience_seconds
+    if body.model == "erlang_a" and patience is None:
+        patience, _ = resolve_patience(session, job.channel_code or "", None, result["interval_minutes"])
+    intervals = [
+        IntervalDemand(interval_start=p["interval_start"], calls=float(c), aht_seconds=max(1.0, p["aht_seconds"]))
+        for p, c in zip(points, calls, strict=True)
+    ]
+    return body.model_copy(
+        update={"intervals": intervals, "interval_minutes": result["interval_minutes"], "patience_seconds": patience}
+    )
 
 
 @router.post(

@@ -87,3 +87,17 @@ def test_by_channel_on_bank_data_if_present() -> None:
     ps = out["PS"]
     assert ps.finite and ps.ci_low < ps.mean_patience_seconds < ps.ci_high
     assert ps.n_calls == int((df["call_type"] == "PS").sum())
+
+
+def test_calibrate_patience_recovers_the_truth_from_interval_history() -> None:
+    """Expected abandonment under Erlang A at 150 s patience, fed back in, gives 150 s (to 0.1%)."""
+    from scheduling import evaluate
+    from scheduling.patience import calibrate_patience
+
+    rng = np.random.default_rng(3)
+    offered = rng.uniform(20, 60, 300)
+    agents = np.round(offered * 300 / 900) + rng.integers(0, 3, 300)
+    m = evaluate("erlang_a", agents, offered, 15, 300, patience_seconds=150.0)
+    theta = calibrate_patience(offered, m.abandon_rate * offered, agents, 300, 15)
+    assert theta == pytest.approx(150.0, rel=1e-3)
+    assert calibrate_patience(offered, np.zeros_like(offered), agents, 300, 15) is None
