@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.deps import get_session
 from app.errors import ApiError
 from app.models import ApiKey, utcnow
 
@@ -106,16 +108,59 @@ def authenticate(session: Session, key: str | None) -> Principal:
     return Principal(name=row.name, role=row.role)
 
 
+class KeyCache:
+    """Recently verified keys (hash -> principal) for `ttl` seconds, so a busy client does not cost a database
+    read per request. Revoking through this process clears it at once; other processes notice within `ttl`."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._items: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Principal | None:
+        with self._lock:
+            hit = self._items.get(key_hash)
+        return hit[1] if hit and time.monotonic() - hit[0] < self.ttl else None
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key_hash] = (time.monotonic(), principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _verify(request: Request, key: str | None) -> Principal:
+    """Authenticate against the cache, else the database (and remember a success)."""
+    if not key:
+        raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'", headers=_CHALLENGE)
+    cache: KeyCache = request.app.state.key_cache
+    digest = hash_key(key)
+    principal = cache.get(digest)
+    if principal is None:
+        with request.app.state.session_factory() as session:
+            principal = authenticate(session, key)
+        cache.put(digest, principal)
+    return principal
+
+
 def require(permission: str) -> object:
     """A dependency admitting callers whose role holds `permission` (401 without a valid key, 403 without it)."""
     allowed = PERMISSIONS[permission]
 
-    def dependency(
+    async def dependency(
         request: Request,
-        session: Annotated[Session, Depends(get_session)],
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        principal = authenticate(session, creds.credentials if creds else None)
+        key = creds.credentials if creds else None
+        cache: KeyCache = request.app.state.key_cache
+        if key and (hit := cache.get(hash_key(key))) is not None:
+            principal = hit
+        else:  # a database read: off the event loop
+            principal = await anyio.to_thread.run_sync(_verify, request, key)
         request.state.principal = principal
         if principal.role not in allowed:
             raise ApiError(403, f"role {principal.role!r} may not {permission.replace(':', ' ')}")

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.audit import AuditMiddleware
+from app.auth import KeyCache
+from app.cache import ResponseCache
 from app.db import make_engine, session_factory
 from app.errors import install_error_handlers, use_problem_media_type
 from app.handlers import default_handlers
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, *, handlers: dict[str, Handler]
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.jobs = runner
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.forecast_cache = ResponseCache(256)
     install_error_handlers(app)
 
     def openapi() -> dict[str, Any]:

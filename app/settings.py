@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(30.0, alias="FCR_JOB_STALE_SECONDS", gt=0)
     job_max_attempts: int = Field(2, alias="FCR_JOB_MAX_ATTEMPTS", ge=1)
     run_jobs: bool = Field(True, alias="FCR_RUN_JOBS")
+    auth_cache_seconds: float = Field(5.0, alias="FCR_AUTH_CACHE_SECONDS", ge=0)
 
     @field_validator("timezone")
     @classmethod

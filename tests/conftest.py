@@ -94,7 +94,7 @@ def db_url(
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     """Settings pointing at the test database, with the documented defaults otherwise."""
-    return Settings(DATABASE_URL=db_url, FCR_TIMEZONE="Europe/London")
+    return Settings(DATABASE_URL=db_url, FCR_TIMEZONE="Europe/London", FCR_AUTH_CACHE_SECONDS=0)
 
 
 def make_key(client: TestClient, role: str, name: str | None = None) -> str:

@@ -139,3 +139,25 @@ def test_cli_keys(cli_db: str, client: TestClient, capsys: pytest.CaptureFixture
     assert main(["revoke-key", "manager"]) == 0
     assert call(client, "GET", "/v1/channels", None, key).status_code == 401
     assert main(["revoke-key", "nobody"]) == 1
+
+
+def test_key_cache_and_revocation(db_url: str) -> None:
+    from app.auth import revoke_key
+    from app.main import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(DATABASE_URL=db_url, FCR_AUTH_CACHE_SECONDS=60))
+    with TestClient(app) as client:
+        admin = make_key(client, "admin", name="boss")
+        viewer = make_key(client, "viewer", name="manager")
+        assert call(client, "GET", "/v1/channels", None, viewer).status_code == 200
+        # Revoked by another process (straight in the database): this process trusts its cache for the TTL.
+        with app.state.session_factory() as s:
+            revoke_key(s, "manager")
+        assert call(client, "GET", "/v1/channels", None, viewer).status_code == 200
+        # Revoking through the API clears the cache at once.
+        other = make_key(client, "planner", name="planner-1")
+        assert call(client, "GET", "/v1/channels", None, other).status_code == 200
+        assert call(client, "DELETE", "/v1/keys/planner-1", None, admin).status_code == 200
+        assert call(client, "GET", "/v1/channels", None, other).status_code == 401
+        assert call(client, "GET", "/v1/channels", None, viewer).status_code == 401

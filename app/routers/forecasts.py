@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import require
 from app.deps import SessionDep, SettingsDep
@@ -95,11 +97,23 @@ def get_forecasts(
     responses=problem_responses(404),
     summary="Read a forecast: status, then model, backtest and points",
 )
-def get_forecast(forecast_id: str, session: SessionDep) -> Response:
+async def get_forecast(forecast_id: str, request: Request) -> Response:
     """`status` is queued, running (with `progress`), done, failed (with `error`) or cancelled. When done:
     the model used, the backtest scores that chose it and why, and `points` with `calls` (mean), `lower` and
     `upper` (the requested central interval), `aht_seconds`, `dispersion` and the special days."""
-    return forecast_response(get_job_or_404(session, forecast_id, "forecast"))
+    cache = request.app.state.forecast_cache
+    body = cache.get(forecast_id)
+    if body is None:
+        body, done = await anyio.to_thread.run_sync(_load_forecast, request.app.state.session_factory, forecast_id)
+        if done:
+            cache.put(forecast_id, body)  # a finished forecast never changes
+    return Response(body, media_type="application/json")
+
+
+def _load_forecast(factory: sessionmaker[Session], forecast_id: str) -> tuple[bytes, bool]:
+    with factory() as session:
+        job = get_job_or_404(session, forecast_id, "forecast")
+        return forecast_response(job).body, job.status == "done"
 
 
 @router.delete(

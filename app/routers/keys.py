@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import select
 
 from app.auth import Principal, create_key, require, revoke_key
@@ -43,12 +43,16 @@ def get_keys(session: SessionDep) -> list[ApiKey]:
     responses=problem_responses(404, 409),
     summary="Revoke an API key",
 )
-def delete_key(name: str, session: SessionDep, who: Annotated[Principal, require("keys:admin")]) -> ApiKey:
+def delete_key(
+    name: str, request: Request, session: SessionDep, who: Annotated[Principal, require("keys:admin")]
+) -> ApiKey:
     """Revoke at once: the next request with that key gets 401. A key cannot revoke itself (409), so an admin
     cannot lock the last door behind them: create the new admin key first, then revoke the old one with it."""
     if who.name == name:
         raise ApiError(409, "a key cannot revoke itself; revoke it with another admin key")
-    return revoke_key(session, name)
+    row = revoke_key(session, name)
+    request.app.state.key_cache.clear()
+    return row
 
 
 @router.get(

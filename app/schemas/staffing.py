@@ -78,9 +78,6 @@ class StaffingRequest(BaseModel):
     patience_seconds: float | None = Field(None, ge=1, description="Default patience for Erlang A intervals.")
     targets: StaffingTargets = Field(default_factory=StaffingTargets)
     shrinkage: float = Field(0.0, ge=0, lt=1, description="Fraction of paid time off the phones.")
-    intervals: list[IntervalDemand] | None = Field(
-        None, min_length=1, max_length=MAX_STAFFING_INTERVALS, description="Demand per interval (or forecast_id)."
-    )
     forecast_id: str | None = Field(None, description="Instead of intervals: a stored forecast's calls and AHT.")
     quantile: float | None = Field(
         None,
@@ -88,11 +85,23 @@ class StaffingRequest(BaseModel):
         lt=1,
         description="With forecast_id: staff for calls at this quantile of the forecast, not the mean.",
     )
+    intervals: list[IntervalDemand] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_STAFFING_INTERVALS,
+        validate_default=True,
+        description="Demand per interval (or give forecast_id).",
+    )
     agents: list[int] | None = Field(None, description="Agents on the phones per interval, to evaluate.")
 
     @field_validator("intervals")
     @classmethod
     def _patience_known(cls, v: list[IntervalDemand] | None, info: ValidationInfo) -> list[IntervalDemand] | None:
+        if "forecast_id" in info.data:
+            if v is None and info.data["forecast_id"] is None:
+                raise ValueError("give intervals, or forecast_id to staff a stored forecast")
+            if v is not None and info.data["forecast_id"] is not None:
+                raise ValueError("give intervals or forecast_id, not both")
         if v is not None and info.data.get("model") == "erlang_a" and info.data.get("patience_seconds") is None:
             missing = [i for i, iv in enumerate(v) if iv.patience_seconds is None]
             if missing:
@@ -100,16 +109,6 @@ class StaffingRequest(BaseModel):
                     f"erlang_a needs patience_seconds: missing on intervals {missing[:10]}"
                     f"{' ...' if len(missing) > 10 else ''} and no request-level patience_seconds"
                 )
-        return v
-
-    @field_validator("forecast_id")
-    @classmethod
-    def _one_source(cls, v: str | None, info: ValidationInfo) -> str | None:
-        has_intervals = info.data.get("intervals") is not None
-        if v is not None and has_intervals:
-            raise ValueError("give intervals or forecast_id, not both")
-        if v is None and not has_intervals and "intervals" in info.data:
-            raise ValueError("give intervals, or forecast_id to staff a stored forecast")
         return v
 
     @field_validator("quantile")

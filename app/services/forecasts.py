@@ -172,11 +172,11 @@ def run_forecast(ctx: JobContext) -> dict[str, Any]:
     points = [
         {
             "interval_start": ts.isoformat(),
-            "calls": round(float(mu), 4),
-            "lower": round(float(lo_), 4),
-            "upper": round(float(hi_), 4),
-            "aht_seconds": round(float(a), 2),
-            "dispersion": float(al),
+            "calls": round(float(mu), 3),
+            "lower": round(float(lo_), 3),
+            "upper": round(float(hi_), 3),
+            "aht_seconds": round(float(a), 1),
+            "dispersion": float(f"{al:.6g}"),
             "events": list(ev),
         }
         for ts, mu, lo_, hi_, a, al, ev in zip(
