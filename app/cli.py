@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import ApiError, BatchRejected
 from app.settings import get_settings
@@ -109,6 +109,99 @@ def cmd_revoke_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def progress_bar(fraction: float | None, message: str | None, elapsed: float, width: int = 30) -> str:
+    """One line of a text progress bar: [#####.....]  45% message (12 s)."""
+    f = min(max(fraction or 0.0, 0.0), 1.0)
+    filled = round(f * width)
+    return f"[{'#' * filled}{'.' * (width - filled)}] {f * 100:3.0f}% {message or ''} ({elapsed:.0f} s)"
+
+
+def wait_for_job(job_id: str, *, run_here: bool, poll: float = 0.3) -> int:
+    """Show a job's progress on stderr until it ends (running it in this process if `run_here`); 0 if done."""
+    import time
+
+    from app.handlers import default_handlers
+    from app.jobs import JobRunner
+    from app.models import Job
+
+    settings = get_settings()
+    factory = _factory()
+    runner = JobRunner(factory, default_handlers(), concurrency=1, stale_seconds=settings.job_stale_seconds)
+    if run_here:
+        runner.start()
+    started = time.monotonic()
+    try:
+        while True:
+            with factory() as s:
+                job = s.get(Job, job_id)
+                if job is None:
+                    print(f"no job {job_id}", file=sys.stderr)
+                    return 2
+                status, progress, error = job.status, job.progress or {}, job.error
+            line = progress_bar(progress.get("fraction"), progress.get("message") or status,
+                                time.monotonic() - started)
+            print("\r" + line.ljust(100)[:100], end="", file=sys.stderr, flush=True)
+            if status in ("done", "failed", "cancelled"):
+                print(file=sys.stderr)
+                if status != "done":
+                    print(f"{status}: {error}", file=sys.stderr)
+                return 0 if status == "done" else 1
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        with factory() as s:
+            job = s.get(Job, job_id)
+            if job is not None:
+                runner.cancel(s, job)
+        print("\ncancel requested", file=sys.stderr)
+        return 130
+    finally:
+        runner.stop()
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Make a forecast from the stored history with a progress bar, and print where to read it."""
+    import json
+
+    from app.handlers import default_handlers
+    from app.jobs import JobRunner
+    from app.schemas.forecasts import ForecastCreate
+    from app.services.forecasts import validate_forecast_request
+
+    settings = get_settings()
+    body = ForecastCreate(channel=args.channel, start=args.start, end=args.end, interval_minutes=args.interval,
+                          model=args.model, level=args.level)
+    with _session() as session:
+        try:
+            params = validate_forecast_request(session, body, settings.tz)
+        except ApiError as exc:
+            for e in exc.errors or []:
+                print(f"{e.field}: {e.message}", file=sys.stderr)
+            return 1
+        job = JobRunner(_factory(), default_handlers()).submit(session, "forecast", params, channel=params["channel"])
+    print(f"forecast {job.id} queued", file=sys.stderr)
+    code = wait_for_job(job.id, run_here=True)
+    if code == 0:
+        from app.models import Job
+
+        with _session() as session:
+            result = json.loads(session.get(Job, job.id).result or "{}")
+        print(f"{job.id}: model {result.get('model')}, {len(result.get('points', []))} intervals; "
+              f"GET /v1/forecasts/{job.id}")
+    return code
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    """Follow a job's progress until it ends (it runs in the server, or here with --run)."""
+    return wait_for_job(args.job_id, run_here=args.run)
+
+
+def _factory() -> sessionmaker[Session]:
+    """A session factory on DATABASE_URL."""
+    from app.db import make_engine, session_factory
+
+    return session_factory(make_engine(get_settings().database_url))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the API with uvicorn."""
     import uvicorn
@@ -151,6 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--name", required=True)
     k.add_argument("--if-none", action="store_true", help="only if no active key exists (first start)")
     k.set_defaults(func=cmd_create_key)
+    f = sub.add_parser("forecast", help="forecast a channel from its stored history (shows progress)")
+    f.add_argument("channel")
+    f.add_argument("--start", required=True, help="first local day or time, e.g. 2026-12-01")
+    f.add_argument("--end", required=True, help="end (exclusive)")
+    f.add_argument("--interval", type=int, choices=[15, 30, 60], default=None)
+    f.add_argument("--model", default="auto")
+    f.add_argument("--level", type=float, default=80.0)
+    f.set_defaults(func=cmd_forecast)
+    w = sub.add_parser("wait", help="follow a job's progress bar until it ends")
+    w.add_argument("job_id")
+    w.add_argument("--run", action="store_true", help="run it in this process if no server is running jobs")
+    w.set_defaults(func=cmd_wait)
     r = sub.add_parser("revoke-key", help="revoke an API key by name")
     r.add_argument("name")
     r.set_defaults(func=cmd_revoke_key)

@@ -217,3 +217,23 @@ def test_cancel_and_unknown(history: TestClient) -> None:
 def test_models_catalog(client: TestClient) -> None:
     names = [m["name"] for m in client.get("/v1/models").json()]
     assert {"seasonal_naive", "prophet", "mstl", "auto"} <= set(names)
+
+
+def test_cli_forecast_shows_progress(history: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main, progress_bar
+    from app.settings import get_settings
+
+    assert progress_bar(0.45, "fitting", 12.0, width=10) == "[####......]  45% fitting (12 s)"
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        code = main(["forecast", "999", "--start", "2026-10-19", "--end", "2026-10-20", "--interval", "60",
+                     "--model", "seasonal_naive"])
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        assert "100% done" in out.err and "model seasonal_naive, 24 intervals" in out.out
+        assert main(["forecast", "999", "--start", "2026-10-19", "--end", "2026-10-18"]) == 1
+        assert "end: must be after start" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
