@@ -138,8 +138,7 @@ def wait_for_job(job_id: str, *, run_here: bool, poll: float = 0.3) -> int:
                     print(f"no job {job_id}", file=sys.stderr)
                     return 2
                 status, progress, error = job.status, job.progress or {}, job.error
-            line = progress_bar(progress.get("fraction"), progress.get("message") or status,
-                                time.monotonic() - started)
+            line = progress_bar(progress.get("fraction"), progress.get("message") or status, time.monotonic() - started)
             print("\r" + line.ljust(100)[:100], end="", file=sys.stderr, flush=True)
             if status in ("done", "failed", "cancelled"):
                 print(file=sys.stderr)
@@ -168,8 +167,14 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from app.services.forecasts import validate_forecast_request
 
     settings = get_settings()
-    body = ForecastCreate(channel=args.channel, start=args.start, end=args.end, interval_minutes=args.interval,
-                          model=args.model, level=args.level)
+    body = ForecastCreate(
+        channel=args.channel,
+        start=args.start,
+        end=args.end,
+        interval_minutes=args.interval,
+        model=args.model,
+        level=args.level,
+    )
     with _session() as session:
         try:
             params = validate_forecast_request(session, body, settings.tz)
@@ -185,8 +190,10 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
         with _session() as session:
             result = json.loads(session.get(Job, job.id).result or "{}")
-        print(f"{job.id}: model {result.get('model')}, {len(result.get('points', []))} intervals; "
-              f"GET /v1/forecasts/{job.id}")
+        print(
+            f"{job.id}: model {result.get('model')}, {len(result.get('points', []))} intervals; "
+            f"GET /v1/forecasts/{job.id}"
+        )
     return code
 
 
