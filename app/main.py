@@ -17,7 +17,7 @@ from app.errors import install_error_handlers, use_problem_media_type
 from app.handlers import default_handlers
 from app.jobs import Handler, JobRunner
 from app.limits import BodyLimitMiddleware
-from app.routers import channels, forecasts, health, history, jobs, keys, staffing
+from app.routers import channels, forecasts, health, history, jobs, keys, rosters, staffing
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, handlers: dict[str, Handler]
     app.include_router(jobs.router)
     app.include_router(staffing.router)
     app.include_router(forecasts.router)
+    app.include_router(rosters.router)
     app.include_router(keys.router)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)

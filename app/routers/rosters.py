@@ -1,0 +1,121 @@
+"""Rosters: a roster is a job (CP-SAT solve) with progress, cancel, a stored result and CSV / iCalendar exports."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth import require
+from app.deps import SessionDep
+from app.errors import ApiError, invalid, problem_responses
+from app.models import Job
+from app.schemas.rosters import RosterCreate, RosterList, RosterOut
+from app.services import rosters as svc
+from app.services.jobs import CURSOR_PATTERN, get_job_or_404, list_jobs
+
+router = APIRouter(prefix="/v1/rosters", tags=["rosters"], responses=problem_responses(400, 401, 403, 422))
+
+
+def _out(job: Job, *, result: bool = True) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": job.progress,
+        "error": job.error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "result": json.loads(job.result) if result and job.result else None,
+    }
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RosterOut,
+    dependencies=[require("rosters:write")],
+    summary="Start a roster solve (a job)",
+)
+def post_roster(body: RosterCreate, request: Request, response: Response, session: SessionDep) -> dict[str, Any]:
+    """Checks the request at once (every bad field named: unknown templates, breaks that do not fit, requirements
+    off the grid, duplicate staff ids...), then queues the solve. Poll GET /v1/rosters/{id} for progress."""
+    params = svc.validate_roster_request(session, body)
+    job = request.app.state.jobs.submit(session, "roster", params)
+    response.headers["Location"] = f"/v1/rosters/{job.id}"
+    return _out(job)
+
+
+@router.get("", response_model=RosterList, dependencies=[require("rosters:read")], summary="List rosters")
+def get_rosters(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
+) -> dict[str, Any]:
+    """Rosters newest first, without results."""
+    jobs, nxt = list_jobs(session, kind="roster", limit=limit, cursor=cursor)
+    return {"items": [_out(j, result=False) for j in jobs], "next_cursor": nxt}
+
+
+@router.get(
+    "/{roster_id}",
+    response_model=RosterOut,
+    dependencies=[require("rosters:read")],
+    responses=problem_responses(404),
+    summary="Read a roster: progress, then the result",
+)
+def get_roster(roster_id: str, session: SessionDep) -> dict[str, Any]:
+    """While solving: `progress` with elapsed seconds, best objective and bound. When done: `result` with
+    `assignments`, `coverage` (per interval; with forecasts, predicted service per channel), `kpis` (gap against
+    an LP bound), `violations` (the independent audit: empty), and `conflicts`/`shortfall` where the hard rules
+    or the workforce cannot meet the requirement."""
+    return _out(get_job_or_404(session, roster_id, "roster"))
+
+
+@router.delete(
+    "/{roster_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RosterOut,
+    dependencies=[require("rosters:write")],
+    responses=problem_responses(404),
+    summary="Cancel a roster solve",
+)
+def cancel_roster(roster_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    """A queued solve is cancelled at once; a running one stops within about a second."""
+    job = request.app.state.jobs.cancel(session, get_job_or_404(session, roster_id, "roster"))
+    return _out(job, result=False)
+
+
+@router.get(
+    "/{roster_id}/export",
+    dependencies=[require("rosters:read")],
+    responses=problem_responses(404, 409),
+    response_class=Response,
+    summary="Export a roster as CSV or iCalendar",
+)
+def export_roster(
+    roster_id: str,
+    session: SessionDep,
+    format: Annotated[Literal["csv", "ics"], Query(description="csv: every shift; ics: a calendar feed")] = "csv",
+    staff_id: Annotated[str | None, Query(max_length=64, description="ics: one person's feed")] = None,
+) -> Response:
+    """CSV for rota tools (one row per shift, with breaks), or an iCalendar feed (one person's with staff_id)."""
+    job = get_job_or_404(session, roster_id, "roster")
+    if job.status != "done" or not job.result:
+        raise ApiError(409, f"roster {roster_id} is {job.status}, not done")
+    result = json.loads(job.result)
+    if staff_id is not None and staff_id not in {a["staff_id"] for a in result.get("assignments", [])}:
+        known = {s["id"] for s in job.params["request"]["staff"]}
+        if staff_id not in known:
+            raise invalid("staff_id", f"no staff member {staff_id!r} in this roster")
+    if format == "csv":
+        return Response(
+            svc.export_csv(result),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="roster-{roster_id}.csv"'},
+        )
+    return Response(
+        svc.export_ics(result, roster_id, staff_id),
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="roster-{staff_id or roster_id}.ics"'},
+    )

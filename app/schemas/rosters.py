@@ -1,0 +1,188 @@
+"""Schemas for roster requests (documented shape; the rostering library does the semantic checks) and results."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.schemas.jobs import JobProgress, JobStatus
+from app.schemas.staffing import StaffingTargets
+
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BreakIn(_Strict):
+    """A break inside a shift: its length, and the window (minutes after the shift starts) it must start in."""
+
+    length_minutes: int = Field(ge=5, le=240)
+    earliest_after_minutes: int = Field(ge=0, le=1440)
+    latest_after_minutes: int = Field(ge=0, le=1440)
+
+
+class TemplateIn(_Strict):
+    """A shift type: local start window on a step, length in real minutes (may cross midnight), breaks."""
+
+    name: str = Field(min_length=1, max_length=40)
+    start_earliest: str = Field(pattern=HHMM)
+    start_latest: str = Field(pattern=HHMM)
+    start_step_minutes: int = Field(30, ge=5, le=720)
+    length_minutes: int = Field(ge=60, le=960)
+    breaks: list[BreakIn] = Field(default_factory=list, max_length=6)
+
+
+class PeriodIn(_Strict):
+    """Time a person cannot work (leave, training, sickness): [start, end)."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class PrefersIn(_Strict):
+    """Soft wishes: templates liked, days preferred off (weekday names or ISO dates)."""
+
+    templates: list[str] = Field(default_factory=list, max_length=50)
+    days_off: list[str] = Field(default_factory=list, max_length=100)
+
+
+class StaffIn(_Strict):
+    """One PCRO."""
+
+    id: str = Field(min_length=1, max_length=64)
+    contract_minutes_per_week: int = Field(ge=0, le=4800)
+    skills: list[str] = Field(default_factory=list, max_length=20)
+    unavailable: list[PeriodIn] = Field(default_factory=list, max_length=200)
+    allowed_templates: list[str] | None = Field(None, max_length=50)
+    prefers: PrefersIn | None = None
+    pattern: str | None = Field(None, max_length=40, description='A pattern name, or "auto".')
+    pattern_offset: int | None = Field(None, ge=0, le=365)
+
+
+class RulesIn(_Strict):
+    """Hard rules (UK Working Time Regulations defaults)."""
+
+    min_rest_minutes: int = Field(660, ge=0, le=2880)
+    max_consecutive_days: int = Field(6, ge=1, le=14)
+    min_days_off_per_week: int = Field(2, ge=0, le=7)
+    max_minutes_per_week: int = Field(2880, ge=60, le=10_080)
+    contract_tolerance_minutes: int = Field(240, ge=0, le=2880)
+
+
+class WeightsIn(_Strict):
+    """Weights of the soft rules (0 switches one off)."""
+
+    night_fairness: float = Field(1.0, ge=0, le=1000)
+    weekend_fairness: float = Field(1.0, ge=0, le=1000)
+    stable_starts: float = Field(1.0, ge=0, le=1000)
+    preferences: float = Field(1.0, ge=0, le=1000)
+
+
+class PatternIn(_Strict):
+    """A rotating pattern: one letter per day ("-" = rest), each working letter mapped to templates."""
+
+    name: str = Field(min_length=1, max_length=40)
+    cycle: list[str] = Field(min_length=1, max_length=56)
+    letters: dict[str, list[str]]
+
+
+class RequirementIn(_Strict):
+    """Agents required on the phones in the interval starting at `interval_start`."""
+
+    interval_start: AwareDatetime
+    required: int = Field(ge=0, le=10_000)
+
+
+ROSTER_EXAMPLE: dict[str, Any] = {
+    "start_date": "2027-01-04",
+    "days": 7,
+    "interval_minutes": 30,
+    "timezone": "Europe/London",
+    "requirements": [
+        {
+            "interval_start": f"2027-01-{4 + d:02d}T{h // 2:02d}:{30 * (h % 2):02d}:00+00:00",
+            "required": 2 if 16 <= h < 40 else 1,
+        }
+        for d in range(7)
+        for h in range(48)
+    ],
+    "shift_templates": [
+        {
+            "name": "early",
+            "start_earliest": "06:00",
+            "start_latest": "08:00",
+            "start_step_minutes": 30,
+            "length_minutes": 600,
+            "breaks": [{"length_minutes": 30, "earliest_after_minutes": 180, "latest_after_minutes": 420}],
+        },
+        {
+            "name": "night",
+            "start_earliest": "20:00",
+            "start_latest": "22:00",
+            "start_step_minutes": 30,
+            "length_minutes": 600,
+            "breaks": [{"length_minutes": 30, "earliest_after_minutes": 180, "latest_after_minutes": 420}],
+        },
+    ],
+    "staff": [
+        {"id": f"PCRO-{i:03d}", "contract_minutes_per_week": 2220, "skills": ["999", "101"]} for i in range(1, 7)
+    ],
+    "rules": {
+        "min_rest_minutes": 660,
+        "max_consecutive_days": 6,
+        "min_days_off_per_week": 2,
+        "max_minutes_per_week": 2880,
+        "contract_tolerance_minutes": 600,
+    },
+    "time_limit_seconds": 20,
+}
+
+
+class RosterCreate(_Strict):
+    """A rostering problem. Give `requirements`, or `forecasts` (a forecast id per channel) with `targets` and
+    `shrinkage` so the staffing engine derives them (shared pool, 999 first)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ROSTER_EXAMPLE]})
+
+    start_date: date
+    days: int = Field(ge=1, le=84)
+    interval_minutes: Literal[15, 30, 60] = 15
+    timezone: str = Field("Europe/London", max_length=64)
+    requirements: list[RequirementIn] | None = Field(None, max_length=84 * 100)
+    forecasts: dict[str, str] | None = Field(
+        None, min_length=1, max_length=8, description="Channel -> forecast id (done)."
+    )
+    targets: dict[str, StaffingTargets] | None = Field(None, description="Per channel; default: the stored targets.")
+    patience_seconds: dict[str, float] | None = Field(None, description="Per channel; default: from its data.")
+    quantile: float | None = Field(None, gt=0, lt=1, description="Staff for forecast calls at this quantile.")
+    shrinkage: float = Field(0.0, ge=0, lt=1, description="Absence not modelled by the roster (breaks are).")
+    shift_templates: list[TemplateIn] = Field(min_length=1, max_length=50)
+    staff: list[StaffIn] = Field(min_length=1, max_length=1000)
+    rules: RulesIn = Field(default_factory=RulesIn)
+    weights: WeightsIn = Field(default_factory=WeightsIn)
+    patterns: list[PatternIn] = Field(default_factory=list, max_length=20)
+    time_limit_seconds: float = Field(120, ge=1, le=3600)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class RosterOut(BaseModel):
+    """A roster job: status and progress (elapsed, best objective, best bound) while solving; `result` when done."""
+
+    id: str
+    status: JobStatus
+    progress: JobProgress | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    result: dict[str, Any] | None = None
+
+
+class RosterList(BaseModel):
+    """A page of rosters, newest first (no results)."""
+
+    items: list[RosterOut]
+    next_cursor: str | None

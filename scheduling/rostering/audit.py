@@ -1,0 +1,262 @@
+"""Independent audit of a finished roster against every hard rule, and its coverage per interval.
+
+Deliberately separate from the model: it reads only the request and the assignments as datetimes (no grid
+indices, no option tables), so a bug in how the model encodes a rule shows up here as a violation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduling.rostering.types import (
+    OFF_LETTER,
+    Assignment,
+    CoveragePoint,
+    Period,
+    RosterRequest,
+    Staff,
+    Violation,
+)
+
+#: Rule families the audit checks (names shared with conflict diagnosis).
+RULES = (
+    "template",
+    "breaks",
+    "allowed_templates",
+    "unavailability",
+    "overlap",
+    "one_shift_per_day",
+    "rest",
+    "consecutive_days",
+    "days_off",
+    "weekly_max",
+    "contract",
+    "pattern",
+)
+
+
+def audit_roster(
+    request: RosterRequest,
+    assignments: Iterable[Assignment],
+    patterns_chosen: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Violation]:
+    """Every hard-rule violation of a roster; empty for a valid one. ``patterns_chosen`` maps staff id to
+    {"pattern": name, "offset": int} for people on patterns (as in RosterResult.patterns_chosen)."""
+    tz = ZoneInfo(request.timezone)
+    staff = {s.id: s for s in request.staff}
+    templates = {t.name: t for t in request.shift_templates}
+    per_person: dict[str, list[Assignment]] = defaultdict(list)
+    out: list[Violation] = []
+    for a in assignments:
+        if a.staff_id not in staff:
+            out.append(Violation("template", a.staff_id, f"unknown staff id {a.staff_id!r}"))
+            continue
+        per_person[a.staff_id].append(a)
+        tpl = templates.get(a.template)
+        if tpl is None:
+            out.append(Violation("template", a.staff_id, f"unknown template {a.template!r}"))
+            continue
+        out += _check_shift_shape(request, tz, a, tpl)
+        out += _check_breaks(a, tpl)
+        s = staff[a.staff_id]
+        if s.allowed_templates is not None and a.template not in s.allowed_templates:
+            out.append(Violation("allowed_templates", a.staff_id, f"{a.template} at {a.start} is not allowed"))
+        for p in s.unavailable:
+            if p.start < a.end and a.start < p.end:
+                out.append(
+                    Violation("unavailability", a.staff_id, f"shift {a.start}..{a.end} overlaps unavailability")
+                )
+    chosen = patterns_chosen or {}
+    for s in request.staff:
+        shifts = sorted(per_person.get(s.id, []), key=lambda a: a.start)
+        out += _check_person(request, tz, s, shifts, chosen.get(s.id))
+    return out
+
+
+def _local_day(request: RosterRequest, tz: ZoneInfo, instant: datetime) -> int:
+    """Roster day index (0-based) of the local date an instant falls on."""
+    return (instant.astimezone(tz).date() - request.start_date).days
+
+
+def _check_shift_shape(request: RosterRequest, tz: ZoneInfo, a: Assignment, tpl: Any) -> list[Violation]:
+    """Start inside the template's window and on its step, on a roster day, and the right length."""
+    out = []
+    local = a.start.astimezone(tz)
+    minute = local.hour * 60 + local.minute
+    first = time.fromisoformat(tpl.start_earliest)
+    last = time.fromisoformat(tpl.start_latest)
+    lo, hi = first.hour * 60 + first.minute, last.hour * 60 + last.minute
+    if local.second or not lo <= minute <= hi or (minute - lo) % tpl.start_step_minutes:
+        out.append(Violation("template", a.staff_id, f"{a.template} starts at {local.time()} outside its window/step"))
+    if not 0 <= _local_day(request, tz, a.start) < request.days:
+        out.append(Violation("template", a.staff_id, f"shift at {a.start} starts outside the roster's days"))
+    if a.end - a.start != timedelta(minutes=tpl.length_minutes):
+        out.append(
+            Violation("template", a.staff_id, f"{a.template} at {a.start} lasts {a.end - a.start}, not template length")
+        )
+    return out
+
+
+def _check_breaks(a: Assignment, tpl: Any) -> list[Violation]:
+    """Each template break present once, of its length, starting inside its window, inside the shift."""
+    if len(a.breaks) != len(tpl.breaks):
+        return [Violation("breaks", a.staff_id, f"{a.template} at {a.start} has {len(a.breaks)} breaks")]
+    out = []
+    for b, rule in zip(sorted(a.breaks, key=lambda b: b.start), tpl.breaks, strict=True):
+        after = (b.start - a.start) / timedelta(minutes=1)
+        if b.end - b.start != timedelta(minutes=rule.length_minutes):
+            out.append(Violation("breaks", a.staff_id, f"break at {b.start} has the wrong length"))
+        if not rule.earliest_after_minutes <= after <= rule.latest_after_minutes:
+            out.append(Violation("breaks", a.staff_id, f"break at {b.start} is outside its window"))
+        if b.start < a.start or b.end > a.end:
+            out.append(Violation("breaks", a.staff_id, f"break at {b.start} is not inside the shift"))
+    return out
+
+
+def _days_wholly_unavailable(request: RosterRequest, tz: ZoneInfo, periods: tuple[Period, ...]) -> int:
+    """Count roster days whose whole local day is inside unavailability (leave credits the contract)."""
+    count = 0
+    for d in range(request.days):
+        day = request.start_date + timedelta(days=d)
+        lo = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+        hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        # walk minute marks of the day in 5-minute steps: slow but obviously right, and days are few
+        t, ok = lo, True
+        while t < hi and ok:
+            ok = any(p.start <= t < p.end for p in periods)
+            t += timedelta(minutes=5)
+        count += ok
+    return count
+
+
+def _check_person(
+    request: RosterRequest,
+    tz: ZoneInfo,
+    s: Staff,
+    shifts: list[Assignment],
+    chosen: Mapping[str, Any] | None,
+) -> list[Violation]:
+    """Rules over one person's whole roster: overlap, rest, days, weekly limits, contract and pattern."""
+    rules = request.rules
+    out: list[Violation] = []
+    for prev, nxt in itertools.pairwise(shifts):
+        gap = (nxt.start - prev.end) / timedelta(minutes=1)
+        if gap < 0:
+            out.append(Violation("overlap", s.id, f"shifts at {prev.start} and {nxt.start} overlap"))
+        elif gap < rules.min_rest_minutes:
+            out.append(Violation("rest", s.id, f"only {gap:.0f} min rest between {prev.end} and {nxt.start}"))
+    day_minutes: dict[int, int] = defaultdict(int)
+    day_count: dict[int, int] = defaultdict(int)
+    day_templates: dict[int, str] = {}
+    for a in shifts:
+        d = _local_day(request, tz, a.start)
+        day_count[d] += 1
+        day_minutes[d] += int((a.end - a.start) / timedelta(minutes=1))
+        day_templates[d] = a.template
+    for d, c in day_count.items():
+        if c > 1:
+            out.append(Violation("one_shift_per_day", s.id, f"{c} shifts start on day {d}"))
+    worked = [day_count.get(d, 0) > 0 for d in range(request.days)]
+    run = 0
+    for d, w in enumerate(worked):
+        run = run + 1 if w else 0
+        if run == rules.max_consecutive_days + 1:
+            msg = f"more than {rules.max_consecutive_days} working days in a row up to day {d}"
+            out.append(Violation("consecutive_days", s.id, msg))
+    for w0 in range(request.days - 6):
+        off = sum(not worked[d] for d in range(w0, w0 + 7))
+        if off < rules.min_days_off_per_week:
+            out.append(Violation("days_off", s.id, f"only {off} days off in days {w0}..{w0 + 6}"))
+        minutes = sum(day_minutes.get(d, 0) for d in range(w0, w0 + 7))
+        if minutes > rules.max_minutes_per_week:
+            out.append(Violation("weekly_max", s.id, f"{minutes} min in days {w0}..{w0 + 6}"))
+    weeks = request.days / 7
+    leave = _days_wholly_unavailable(request, tz, s.unavailable) if s.unavailable else 0
+    target = s.contract_minutes_per_week * weeks * (request.days - leave) / request.days
+    total = sum(day_minutes.values())
+    tol = rules.contract_tolerance_minutes * weeks
+    if not target - tol - 1e-6 <= total <= target + tol + 1e-6:
+        out.append(
+            Violation("contract", s.id, f"{total} min worked against {target:.0f} +/- {tol:.0f} (pro-rated contract)")
+        )
+    out += _check_pattern(request, tz, s, day_templates, chosen)
+    return out
+
+
+def _check_pattern(
+    request: RosterRequest,
+    tz: ZoneInfo,
+    s: Staff,
+    day_templates: dict[int, str],
+    chosen: Mapping[str, Any] | None,
+) -> list[Violation]:
+    """A person on a pattern works its letters' templates on its working days and rests on its rest days; a
+    working day touched by unavailability may be left off."""
+    if s.pattern is None and not s.pattern_auto:
+        return []
+    if not chosen:
+        return [Violation("pattern", s.id, "on a pattern but no pattern/offset reported")]
+    patterns = {p.name: p for p in request.patterns}
+    pat = patterns.get(chosen.get("pattern", ""))
+    offset = chosen.get("offset")
+    if pat is None or not isinstance(offset, int):
+        return [Violation("pattern", s.id, f"unknown pattern choice {chosen!r}")]
+    out = []
+    if s.pattern is not None and s.pattern != pat.name:
+        out.append(Violation("pattern", s.id, f"assigned {s.pattern} but follows {pat.name}"))
+    if s.pattern_offset is not None and s.pattern_offset % len(pat.cycle) != offset % len(pat.cycle):
+        out.append(Violation("pattern", s.id, f"offset {offset} differs from the assigned {s.pattern_offset}"))
+    for d in range(request.days):
+        letter = pat.cycle[(d + offset) % len(pat.cycle)]
+        worked = day_templates.get(d)
+        day: date = request.start_date + timedelta(days=d)
+        lo = datetime.combine(day, time(0), tzinfo=tz)
+        hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        touched = any(p.start < hi and lo < p.end for p in s.unavailable)
+        if letter == OFF_LETTER:
+            if worked is not None:
+                out.append(Violation("pattern", s.id, f"works {worked} on rest day {day}"))
+        elif worked is None:
+            if not touched:
+                out.append(Violation("pattern", s.id, f"off on working day {day} ({letter})"))
+        elif worked not in pat.letters.get(letter, ()):
+            out.append(Violation("pattern", s.id, f"works {worked} on {day}, pattern letter {letter} allows other"))
+    return out
+
+
+def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -> list[CoveragePoint]:
+    """Per interval of the roster: required, on the phones (working and not on a break) and on break.
+
+    An agent counts in an interval only when present for all of it (shifts and breaks are on the grid)."""
+    tz = ZoneInfo(request.timezone)
+    step = timedelta(minutes=request.interval_minutes)
+    start = datetime.combine(request.start_date, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(request.start_date + timedelta(days=request.days), time(0), tzinfo=tz).astimezone(UTC)
+    n = int((end - start) / step)
+    working = [0] * (n + 1)  # difference arrays: +1 at the first interval, -1 after the last
+    breaking = [0] * (n + 1)
+
+    def add(arr: list[int], lo: datetime, hi: datetime) -> None:
+        a = max(0, -(-int((lo - start).total_seconds()) // int(step.total_seconds())))
+        b = min(n, int((hi - start).total_seconds()) // int(step.total_seconds()))
+        if a < b:
+            arr[a] += 1
+            arr[b] -= 1
+
+    for a in assignments:
+        add(working, a.start, a.end)
+        for b in a.breaks:
+            add(breaking, b.start, b.end)
+    required = {r.interval_start.astimezone(UTC): r.required for r in request.requirements}
+    out, w, br = [], 0, 0
+    for k in range(n):
+        w += working[k]
+        br += breaking[k]
+        t = start + k * step
+        out.append(CoveragePoint(interval_start=t, required=required.get(t, 0), scheduled=w - br, on_break=br))
+    return out

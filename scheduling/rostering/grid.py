@@ -1,0 +1,270 @@
+"""The time grid of a roster and the shift options on it: the compiled form the solver works on.
+
+Intervals are real instants (UTC) from local midnight of ``start_date`` to local midnight after the last day,
+so a Europe/London spring-forward day has 92 quarter-hours and a fall-back day 100. A shift option is one
+template started on one local day at one local wall time; its length is in real minutes, so its local end
+moves on DST nights. Wall times that do not exist (the spring-forward gap) are skipped; ambiguous ones (the
+fall-back hour) take their first occurrence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduling.rostering.types import OFF_LETTER, WEEKDAYS, Period, RosterRequest, Staff
+
+#: UK Working Time Regulations "night time" (23:00-06:00 by default) and the 3 hours in it that make a night shift.
+NIGHT_START_MINUTE, NIGHT_END_MINUTE, NIGHT_MIN_MINUTES = 23 * 60, 6 * 60, 180
+#: ``date.weekday()`` of Saturday and Sunday: shifts starting on these local days are weekend shifts.
+WEEKEND = (5, 6)
+
+
+def local_instant(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local wall time, None if it does not exist (DST gap); first occurrence if ambiguous."""
+    local = datetime.combine(day, wall, tzinfo=tz)
+    utc = local.astimezone(UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None  # round trip fails only in the spring-forward gap
+    return utc
+
+
+@dataclass(frozen=True)
+class Option:
+    """One shift option: template ``template`` (index) started on local day ``day`` at ``wall`` local time."""
+
+    idx: int
+    template: int
+    name: str
+    day: int
+    wall: time
+    start: datetime
+    end: datetime
+    first: int  # grid index of the start (may be >= n_intervals only if the grid is shorter than a day)
+    length: int  # intervals
+    minutes: int
+    breaks: tuple[tuple[int, ...], ...]  # per break rule, the grid indices at which it may start
+    break_lengths: tuple[int, ...]  # per break rule, its length in intervals
+    night: bool
+    weekend: bool
+
+    @property
+    def start_minute(self) -> int:
+        """Local wall-clock start in minutes after midnight (for stable start times)."""
+        return self.wall.hour * 60 + self.wall.minute
+
+
+@dataclass
+class StaffInfo:
+    """Per-person facts the model needs: options they may work, available days and contract band (minutes)."""
+
+    index: int
+    staff: Staff
+    allowed: frozenset[int]  # template indices
+    blocked_options: frozenset[int]  # options overlapping an unavailability
+    leave_days: frozenset[int]  # local days wholly unavailable
+    touched_days: frozenset[int]  # local days any unavailability overlaps
+    contract_lo: int
+    contract_hi: int
+    pattern_choices: list[tuple[int, int]] = field(default_factory=list)  # (pattern index, offset); [] = free
+    preferred_templates: frozenset[int] = frozenset()
+    preferred_off_days: frozenset[int] = frozenset()
+
+
+@dataclass
+class Compiled:
+    """A validated request turned into grid indices: intervals, requirements, options and staff facts."""
+
+    request: RosterRequest
+    tz: ZoneInfo
+    t0: datetime
+    step: timedelta
+    n_intervals: int
+    day_first: list[int]  # grid index of each local midnight, len days + 1
+    required: list[int]
+    options: list[Option]
+    by_day: list[list[int]]
+    staff: list[StaffInfo]
+    pattern_letters: list[dict[str, frozenset[int]]] = field(default_factory=list)
+
+    @property
+    def days(self) -> int:
+        """Number of local days in the roster."""
+        return self.request.days
+
+    def instant(self, k: int) -> datetime:
+        """UTC start of grid interval k."""
+        return self.t0 + k * self.step
+
+    def index_of(self, instant: datetime) -> int | None:
+        """Grid index of an instant on the grid, None if off-grid or outside the horizon."""
+        delta = instant - self.t0
+        k, rem = divmod(delta, self.step)
+        if rem or not 0 <= k < self.n_intervals:
+            return None
+        return int(k)
+
+    def letter_templates(self, pattern: int, offset: int, day: int) -> frozenset[int] | None:
+        """Templates allowed on ``day`` by a pattern at an offset; None on a rest day."""
+        pat = self.request.patterns[pattern]
+        letter = pat.cycle[(day + offset) % len(pat.cycle)]
+        if letter == OFF_LETTER:
+            return None
+        return self.pattern_letters[pattern][letter]
+
+
+def night_minutes(start_minute: int, length: int) -> int:
+    """Minutes of a shift (local start minute, length) inside 23:00-06:00, by nominal wall-clock arithmetic."""
+    total = 0
+    for day_offset in (-1, 0, 1, 2):
+        lo = day_offset * 1440 + NIGHT_START_MINUTE
+        hi = (day_offset + 1) * 1440 + NIGHT_END_MINUTE
+        total += max(0, min(start_minute + length, hi) - max(start_minute, lo))
+    return total
+
+
+def _covered(span_start: datetime, span_end: datetime, periods: list[Period]) -> bool:
+    """Whether [span_start, span_end) lies inside the union of ``periods`` (sorted, merged on the fly)."""
+    cursor = span_start
+    for p in sorted(periods, key=lambda p: p.start):
+        if p.start > cursor:
+            break
+        cursor = max(cursor, p.end)
+        if cursor >= span_end:
+            return True
+    return cursor >= span_end
+
+
+def compile_request(request: RosterRequest) -> Compiled:
+    """Build the grid, the shift options and per-person facts from a validated request."""
+    tz = ZoneInfo(request.timezone)
+    step = timedelta(minutes=request.interval_minutes)
+    midnights = [
+        datetime.combine(request.start_date + timedelta(days=d), time(0), tzinfo=tz).astimezone(UTC)
+        for d in range(request.days + 1)
+    ]
+    t0 = midnights[0]
+    day_first = [int((m - t0) / step) for m in midnights]
+    n = day_first[-1]
+    required = [0] * n
+    for r in request.requirements:
+        k = int((r.interval_start - t0) / step)
+        required[k] = r.required
+
+    options: list[Option] = []
+    by_day: list[list[int]] = [[] for _ in range(request.days)]
+    for d in range(request.days):
+        day = request.start_date + timedelta(days=d)
+        for ti, tpl in enumerate(request.shift_templates):
+            for wall in tpl.start_times():
+                start = local_instant(day, wall, tz)
+                if start is None:
+                    continue
+                first = int((start - t0) / step)
+                length = tpl.length_minutes // request.interval_minutes
+                breaks = tuple(
+                    tuple(
+                        first + off // request.interval_minutes
+                        for off in range(b.earliest_after_minutes, b.latest_after_minutes + 1, request.interval_minutes)
+                    )
+                    for b in tpl.breaks
+                )
+                sm = wall.hour * 60 + wall.minute
+                opt = Option(
+                    idx=len(options),
+                    template=ti,
+                    name=tpl.name,
+                    day=d,
+                    wall=wall,
+                    start=start,
+                    end=start + timedelta(minutes=tpl.length_minutes),
+                    first=first,
+                    length=length,
+                    minutes=tpl.length_minutes,
+                    breaks=breaks,
+                    break_lengths=tuple(b.length_minutes // request.interval_minutes for b in tpl.breaks),
+                    night=night_minutes(sm, tpl.length_minutes) >= NIGHT_MIN_MINUTES,
+                    weekend=day.weekday() in WEEKEND,
+                )
+                options.append(opt)
+                by_day[d].append(opt.idx)
+
+    names = {t.name: i for i, t in enumerate(request.shift_templates)}
+    pattern_letters = [
+        {letter: frozenset(names[t] for t in tpls) for letter, tpls in pat.letters.items()} for pat in request.patterns
+    ]
+    weeks = request.days / 7
+    staff: list[StaffInfo] = []
+    for si, s in enumerate(request.staff):
+        allowed = (
+            frozenset(range(len(request.shift_templates)))
+            if s.allowed_templates is None
+            else frozenset(names[t] for t in s.allowed_templates)
+        )
+        periods = list(s.unavailable)
+        blocked = frozenset(o.idx for o in options if any(p.start < o.end and o.start < p.end for p in periods))
+        leave = frozenset(
+            d for d in range(request.days) if periods and _covered(midnights[d], midnights[d + 1], periods)
+        )
+        touched = frozenset(
+            d for d in range(request.days) if any(p.start < midnights[d + 1] and midnights[d] < p.end for p in periods)
+        )
+        share = (request.days - len(leave)) / request.days
+        target = s.contract_minutes_per_week * weeks * share
+        tol = request.rules.contract_tolerance_minutes * weeks
+        info = StaffInfo(
+            index=si,
+            staff=s,
+            allowed=allowed,
+            blocked_options=blocked,
+            leave_days=leave,
+            touched_days=touched,
+            contract_lo=max(0, math.ceil(target - tol)),
+            contract_hi=math.floor(target + tol),
+            preferred_templates=frozenset(names[t] for t in s.prefers.templates if t in names),
+            preferred_off_days=frozenset(_preferred_days(s, request)),
+        )
+        info.pattern_choices = _pattern_choices(s, request)
+        staff.append(info)
+
+    return Compiled(
+        request=request,
+        tz=tz,
+        t0=t0,
+        step=step,
+        n_intervals=n,
+        day_first=day_first,
+        required=required,
+        options=options,
+        by_day=by_day,
+        staff=staff,
+        pattern_letters=pattern_letters,
+    )
+
+
+def _pattern_choices(s: Staff, request: RosterRequest) -> list[tuple[int, int]]:
+    """(pattern index, offset) pairs a person may follow: one fixed pair, all offsets of one pattern, or all."""
+    index = {p.name: i for i, p in enumerate(request.patterns)}
+    if s.pattern_auto:
+        return [(i, off) for i, p in enumerate(request.patterns) for off in range(len(p.cycle))]
+    if s.pattern is None:
+        return []
+    i = index[s.pattern]
+    if s.pattern_offset is not None:
+        return [(i, s.pattern_offset % len(request.patterns[i].cycle))]
+    return [(i, off) for off in range(len(request.patterns[i].cycle))]
+
+
+def _preferred_days(s: Staff, request: RosterRequest) -> list[int]:
+    """Roster days a person would rather have off (weekday names or ISO dates)."""
+    out = []
+    for d in range(request.days):
+        day = request.start_date + timedelta(days=d)
+        for want in s.prefers.days_off:
+            w = want.strip().lower()
+            if w == day.isoformat() or (len(w) >= 3 and WEEKDAYS[day.weekday()].startswith(w)):
+                out.append(d)
+                break
+    return out

@@ -1,0 +1,841 @@
+"""Solve a roster: validate, pre-check each person (diagnosing conflicting rules), bound by LP, design shifts
+(stage 1), assign people (stage 2), then audit the final roster independently.
+
+``solve_roster`` is the one entry point; it honours a time limit, a seed, the worker count, a progress callback
+and a cancel check, and always returns the best rule-abiding roster found so far (or a conflict diagnosis).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from scheduling.rostering.audit import audit_roster, roster_coverage
+from scheduling.rostering.bound import LpBound, lp_bounds
+from scheduling.rostering.grid import Compiled, StaffInfo, compile_request
+from scheduling.rostering.model import (
+    FAMILIES,
+    OVER_UNIT,
+    UNDER_UNIT,
+    CpBackend,
+    add_person,
+    build_assignment_model,
+    build_break_model,
+    build_design_model,
+    fill_cost,
+    interval_weights,
+    workable_options,
+)
+from scheduling.rostering.types import (
+    Assignment,
+    BreakAssignment,
+    CancelCheck,
+    Conflict,
+    Progress,
+    ProgressCallback,
+    RosterRequest,
+    RosterResult,
+    RosterValidationError,
+)
+from scheduling.rostering.validation import validate_request
+
+#: Share of the time left after the pre-checks given to stage 1 (stage 2 gets the rest less a margin).
+STAGE1_SHARE = 0.25
+#: Up to this many person x option variables stage 2 is one CP-SAT model; above it, block LNS.
+SINGLE_MODEL_LIMIT = 8_000
+#: Share of the time left after stage 1 kept for placing breaks after the block LNS.
+BREAKS_SHARE = 0.08
+#: Person x option variables per LNS block, and the time limit of one block's solve.
+BLOCK_VARIABLES, BLOCK_SECONDS = 3_000, 2.0
+#: Stage 1 plans total hours up to this share of the staff's contract bands (see build_design_model).
+DESIGN_BAND_SHARE = 0.75
+#: Seconds kept back at the end for extracting and auditing the roster.
+MARGIN_SECONDS = 1.0
+#: Below this many person x option variables, stage 2 considers every option, not only stage 1's starts.
+FULL_ASSIGNMENT_LIMIT = 40_000
+#: Time limit for one person's feasibility check.
+PERSON_CHECK_SECONDS = 10.0
+
+
+class _Clock:
+    """Elapsed time, the deadline, progress reports and cancellation for one solve."""
+
+    def __init__(
+        self, limit: float, progress: ProgressCallback | None, should_cancel: CancelCheck | None
+    ) -> None:
+        self.t0 = time.monotonic()
+        self.limit = limit
+        self.progress = progress
+        self.should_cancel = should_cancel
+        self.cancelled = False
+        self.first_roster: float | None = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    def left(self) -> float:
+        return max(0.0, self.limit - self.elapsed())
+
+    def check_cancel(self) -> bool:
+        if not self.cancelled and self.should_cancel is not None and self.should_cancel():
+            self.cancelled = True
+        return self.cancelled
+
+    def report(self, stage: str, objective: float | None = None, bound: float | None = None) -> None:
+        if self.progress is not None:
+            e = self.elapsed()
+            self.progress(Progress(stage, min(1.0, e / self.limit), e, objective, bound))
+
+
+class _Watch(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution, and stops the search (StopSearch) when the caller cancels."""
+
+    def __init__(self, clock: _Clock, stage: str) -> None:
+        super().__init__()
+        self.clock = clock
+        self.stage = stage
+        self.solutions = 0
+        self.bound: float | None = None
+        self.objective: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        self.objective = self.objective_value
+        self.bound = self.best_objective_bound
+        self.clock.report(self.stage, self.objective, self.bound)
+        if self.clock.check_cancel():
+            self.stop_search()
+
+
+def _run(
+    model: cp_model.CpModel, seconds: float, request: RosterRequest, clock: _Clock, stage: str, light: bool = False
+) -> tuple:
+    """Solve a CP-SAT model seeded, on the request's workers, within ``seconds``, polling the cancel check and
+    reporting progress about every second even when no new solution comes."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    solver.parameters.num_workers = request.workers
+    solver.parameters.random_seed = request.seed
+    if light:  # big assignment models: probing in presolve costs more than it saves under a time limit
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+    if os.environ.get("FCR_ROSTER_LOG"):
+        solver.parameters.log_search_progress = True
+    watch = _Watch(clock, stage)
+    clock.report(stage)
+    solver.best_bound_callback = lambda b: setattr(watch, "bound", b)
+    done = threading.Event()
+
+    def poll() -> None:  # a thread, because solution callbacks only fire on new solutions
+        while not done.wait(0.2):
+            if clock.check_cancel():
+                solver.stop_search()
+                return
+            if int(clock.elapsed() * 5) % 5 == 0:
+                clock.report(stage, watch.objective, watch.bound)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        status = solver.solve(model, watch)
+    finally:
+        done.set()
+        poller.join()
+    return solver, status, watch
+
+
+# ---------------------------------------------------------------------------------------------------------
+def check_person(
+    comp: Compiled, person: StaffInfo, relax: frozenset[str] = frozenset(), seconds: float = PERSON_CHECK_SECONDS
+) -> list[int] | bool | None:
+    """One person's roster under all hard rules but ``relax``, ignoring coverage: the chosen options, None if
+    impossible, True if undecided in time. Persons only interact through coverage, which is soft, so the whole
+    roster is feasible exactly when every person's is."""
+    model = cp_model.CpModel()
+    pv = add_person(model, comp, person, workable_options(comp, person, relax), relax)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return None
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return True
+    return [oi for oi, v in pv.a.items() if solver.boolean_value(v)]
+
+
+def _relevant_families(person: StaffInfo) -> list[str]:
+    """Families worth relaxing for this person (no point relaxing a pattern they do not have)."""
+    out = []
+    for f in FAMILIES:
+        if f == "pattern" and not person.pattern_choices:
+            continue
+        if f == "unavailability" and not person.staff.unavailable:
+            continue
+        if f == "allowed_templates" and person.staff.allowed_templates is None:
+            continue
+        out.append(f)
+    return out
+
+
+def diagnose_person(comp: Compiled, person: StaffInfo) -> Conflict:
+    """Which hard-rule families, relaxed alone (else in pairs), would let this person be rostered."""
+    fams = _relevant_families(person)
+    single = [f for f in fams if check_person(comp, person, frozenset({f})) is not None]
+    sid = person.staff.id
+    if single:
+        return Conflict(sid, tuple(single), f"{sid}: no roster meets every hard rule; relaxing any one of "
+                        f"{', '.join(single)} would allow one")
+    pairs = [p for p in itertools.combinations(fams, 2) if check_person(comp, person, frozenset(p)) is not None]
+    if pairs:
+        names = sorted({f for p in pairs for f in p})
+        return Conflict(sid, tuple(names), f"{sid}: no roster meets every hard rule; relaxing a pair among "
+                        f"{', '.join('+'.join(p) for p in pairs)} would allow one")
+    return Conflict(sid, (), f"{sid}: no roster meets the hard rules even with two families relaxed")
+
+
+def precheck(comp: Compiled, clock: _Clock) -> tuple[list[Conflict], list[list[int] | None]]:
+    """Feasibility of every person alone (cached by identical circumstances), with a diagnosis where it fails.
+
+    People on a pattern whose offset is free get their pre-check roster at offsets spread evenly across each
+    group of identical people, so the starting roster already staggers the rota."""
+    def key_of(person: StaffInfo) -> tuple:
+        return (
+            person.allowed,
+            person.blocked_options,
+            tuple(person.pattern_choices),
+            person.contract_lo,
+            person.contract_hi,
+            person.touched_days,
+        )
+
+    group_size: dict[tuple, int] = {}
+    for person in comp.staff:
+        group_size[key_of(person)] = group_size.get(key_of(person), 0) + 1
+    seen: dict[tuple, int] = {}
+    cache: dict[Any, list[int] | bool | None] = {}
+    conflicts: list[Conflict] = []
+    schedules: list[list[int] | None] = []
+    seconds = min(PERSON_CHECK_SECONDS, max(0.5, clock.left() / 4))
+    for person in comp.staff:
+        key = key_of(person)
+        if key not in cache:
+            cache[key] = check_person(comp, person, seconds=seconds)
+        found = cache[key]
+        if found is None:
+            conflicts.append(diagnose_person(comp, person))
+            schedules.append(None)
+            continue
+        choices = person.pattern_choices
+        if len(choices) > 1:
+            i = seen.get(key, 0)
+            seen[key] = i + 1
+            first = i * len(choices) // group_size[key]
+            for c in choices[first:] + choices[:first]:
+                if (key, c) not in cache:
+                    cache[(key, c)] = check_person(comp, replace(person, pattern_choices=[c]), seconds=seconds)
+                if isinstance(cache[(key, c)], list):
+                    found = cache[(key, c)]
+                    break
+        schedules.append(found if isinstance(found, list) else None)
+    clock.check_cancel()  # not inside the loop: a complete pre-check roster is the fallback a cancel returns
+    return conflicts, schedules
+
+
+# ---------------------------------------------------------------------------------------------------------
+@dataclass
+class _PersonState:
+    """A person's partial roster while the greedy hint is built."""
+
+    days: dict[int, int]
+    minutes: int
+
+
+def _can_add(comp: Compiled, person: StaffInfo, st: _PersonState, oi: int) -> bool:
+    """Whether adding option ``oi`` keeps every hard rule except the contract's lower bound."""
+    rules = comp.request.rules
+    o = comp.options[oi]
+    d = o.day
+    if d in st.days or st.minutes + o.minutes > person.contract_hi:
+        return False
+    for d2, o2i in st.days.items():
+        o2 = comp.options[o2i]
+        first, second = (o2, o) if d2 < d else (o, o2)
+        if (second.start - first.end) < timedelta(minutes=rules.min_rest_minutes):
+            return False
+    run_lo = d
+    while run_lo - 1 in st.days:
+        run_lo -= 1
+    run_hi = d
+    while run_hi + 1 in st.days:
+        run_hi += 1
+    if run_hi - run_lo + 1 > rules.max_consecutive_days:
+        return False
+    for w0 in range(max(0, d - 6), min(d, comp.days - 7) + 1):
+        inside = [x for x in st.days if w0 <= x < w0 + 7]
+        if len(inside) + 1 > 7 - rules.min_days_off_per_week:
+            return False
+        if sum(comp.options[st.days[x]].minutes for x in inside) + o.minutes > rules.max_minutes_per_week:
+            return False
+    return True
+
+
+def greedy_hint(
+    comp: Compiled, candidates: list[list[list[int]]], counts: dict[int, int], fallback: list[list[int] | None]
+) -> list[list[int]]:
+    """A rule-abiding starting roster: fill stage 1's shifts day by day, each with the eligible person furthest
+    below their contract, top people up to their contract, and fall back to the pre-check roster of anyone the
+    greedy cannot bring within contract (and of everyone on a pattern)."""
+    states = [_PersonState({}, 0) for _ in comp.staff]
+    eligible: dict[int, list[int]] = {}
+    for p, per_day in enumerate(candidates):
+        if comp.staff[p].pattern_choices:
+            continue
+        for day in per_day:
+            for oi in day:
+                eligible.setdefault(oi, []).append(p)
+    for d in range(comp.days):
+        for oi in sorted(comp.by_day[d], key=lambda i: comp.options[i].start):
+            need = counts.get(oi, 0)
+            if not need:
+                continue
+            def urgency(p: int, d: int = d) -> tuple[int, int]:
+                recent = sum(1 for x in states[p].days if d - 6 <= x < d)  # days worked in the last six
+                return (recent, states[p].minutes - comp.staff[p].contract_lo)
+
+            people = sorted(eligible.get(oi, []), key=urgency)
+            for p in people:
+                if need == 0:
+                    break
+                if _can_add(comp, comp.staff[p], states[p], oi):
+                    states[p].days[d] = oi
+                    states[p].minutes += comp.options[oi].minutes
+                    need -= 1
+    out: list[list[int]] = []
+    for p, st in enumerate(states):
+        person = comp.staff[p]
+        if not person.pattern_choices:
+            for d in range(comp.days):
+                if st.minutes >= person.contract_lo:
+                    break
+                for oi in candidates[p][d]:
+                    if _can_add(comp, person, st, oi):
+                        st.days[d] = oi
+                        st.minutes += comp.options[oi].minutes
+                        break
+        if not person.pattern_choices and st.minutes >= person.contract_lo:
+            out.append(sorted(st.days.values()))
+        else:
+            out.append(list(fallback[p] or []))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+def _assignments(
+    comp: Compiled, chosen: list[list[int]], breaks: dict[int, list[list[int]]] | None
+) -> list[Assignment]:
+    """Turn chosen options into dated assignments; breaks come from the solver's break counts per option (handed
+    out in order) or, without them, from the greedy break placement."""
+    if breaks is None:
+        breaks = place_breaks(comp, chosen)[0]
+    handed: dict[tuple[int, int], int] = {}
+    out = []
+    for p, options in enumerate(chosen):
+        for oi in sorted(options):
+            o = comp.options[oi]
+            brs = []
+            for bi, starts in enumerate(o.breaks):
+                if breaks and oi in breaks and breaks[oi][bi]:
+                    k = handed.get((oi, bi), 0)
+                    handed[(oi, bi)] = k + 1
+                    slot = breaks[oi][bi][min(k, len(breaks[oi][bi]) - 1)]
+                else:
+                    slot = starts[0]
+                b_start = comp.instant(slot) if slot < comp.n_intervals else comp.t0 + slot * comp.step
+                brs.append(BreakAssignment(b_start, b_start + o.break_lengths[bi] * comp.step))
+            out.append(Assignment(comp.staff[p].staff.id, o.name, o.start, o.end, tuple(brs)))
+    out.sort(key=lambda a: (a.start, a.staff_id))
+    return out
+
+
+def _patterns_chosen(comp: Compiled, chosen: list[list[int]], z: list[dict] | None) -> dict[str, dict[str, Any]]:
+    """Per person on a pattern, the (pattern, offset) followed: from the model, else the first consistent one."""
+    out: dict[str, dict[str, Any]] = {}
+    for p, person in enumerate(comp.staff):
+        if not person.pattern_choices:
+            continue
+        pick = None
+        if z is not None and z[p]:
+            pick = next((c for c, on in z[p].items() if on), None)
+        if pick is None:
+            days = {comp.options[oi].day: comp.options[oi].template for oi in chosen[p]}
+            for pi, off in person.pattern_choices:
+                ok = True
+                for d in range(comp.days):
+                    allowed = comp.letter_templates(pi, off, d)
+                    if (d in days and (allowed is None or days[d] not in allowed)) or (
+                        allowed is not None and d not in days and d not in person.touched_days
+                    ):
+                        ok = False
+                        break
+                if ok:
+                    pick = (pi, off)
+                    break
+        if pick is not None:
+            out[person.staff.id] = {"pattern": comp.request.patterns[pick[0]].name, "offset": pick[1]}
+    return out
+
+
+def _result(
+    comp: Compiled,
+    status: str,
+    chosen: list[list[int]],
+    breaks: dict[int, list[list[int]]] | None,
+    z: list[dict] | None,
+    clock: _Clock,
+    extra: dict[str, Any],
+    bound: LpBound | None,
+) -> RosterResult:
+    """Assemble the result: assignments, coverage (recomputed from the datetimes), KPIs, shortfall, audit."""
+    req = comp.request
+    assignments = _assignments(comp, chosen, breaks)
+    patterns = _patterns_chosen(comp, chosen, z)
+    coverage = roster_coverage(req, assignments)
+    violations = audit_roster(req, assignments, patterns)
+    hours = req.interval_minutes / 60
+    w = interval_weights([c.required for c in coverage])
+    under = [max(0, c.required - c.scheduled) for c in coverage]
+    over = [max(0, c.scheduled - c.required) for c in coverage]
+    cost = sum(UNDER_UNIT * wi * u for wi, u in zip(w, under, strict=True)) + OVER_UNIT * sum(over)
+    kpis: dict[str, Any] = {
+        "required_agent_hours": sum(c.required for c in coverage) * hours,
+        "scheduled_agent_hours": sum(c.scheduled for c in coverage) * hours,
+        "on_break_agent_hours": sum(c.on_break for c in coverage) * hours,
+        "under_coverage_agent_hours": sum(under) * hours,
+        "over_coverage_agent_hours": sum(over) * hours,
+        "intervals_short": sum(1 for u in under if u > 0),
+        "shifts": len(assignments),
+        "coverage_cost": cost,
+    }
+    if bound is not None:
+        kpis["lp_bound_coverage_cost"] = bound.coverage_cost
+        kpis["gap"] = (cost - bound.coverage_cost) / cost if cost > 0 else 0.0
+        kpis["under_coverage_lower_bound_agent_hours"] = bound.under_intervals * hours
+        kpis["lp_status"] = bound.status
+        kpis["lp_seconds"] = round(bound.seconds, 3)
+    kpis.update(extra)
+    kpis["time_to_first_roster_seconds"] = clock.first_roster
+    kpis["time_total_seconds"] = round(clock.elapsed(), 3)
+    shortfall = [
+        {"interval_start": c.interval_start, "required": c.required, "scheduled": c.scheduled, "short": u}
+        for c, u in zip(coverage, under, strict=True)
+        if u > 0
+    ]
+    return RosterResult(status, assignments, coverage, kpis, violations, [], shortfall, patterns)
+
+
+def solve_roster(
+    request: RosterRequest,
+    progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> RosterResult:
+    """Build the best roster within the hard rules in ``request.time_limit_seconds``; see the module docstring.
+
+    Raises RosterValidationError for bad input. ``progress`` may be called from a solver thread;
+    ``should_cancel`` is polled about five times a second and stops the search with the best roster so far."""
+    errors = validate_request(request)
+    if errors:
+        raise RosterValidationError(errors)
+    clock = _Clock(request.time_limit_seconds, progress, should_cancel)
+    comp = compile_request(request)
+    clock.report("precheck")
+    conflicts, schedules = precheck(comp, clock)
+    if conflicts:
+        return RosterResult(
+            "CONFLICT", [], roster_coverage(request, []), {"time_total_seconds": round(clock.elapsed(), 3)}, [],
+            conflicts,
+        )
+    pre_roster = [s or [] for s in schedules]
+    clock.first_roster = round(clock.elapsed(), 3)
+    if clock.cancelled:
+        return _result(comp, "CANCELLED", pre_roster, None, None, clock, {"solver_status": "CANCELLED"}, None)
+
+    workable = [workable_options(comp, p) for p in comp.staff]
+    clock.report("lp_bound")
+    bound = lp_bounds(comp, workable, DESIGN_BAND_SHARE)
+
+    # Stage 1: shift design.
+    hours = request.interval_minutes / 60
+    model1 = cp_model.CpModel()
+    design = build_design_model(CpBackend(model1), comp, workable, DESIGN_BAND_SHARE)
+    model1.minimize(design.objective)
+    if bound.x:
+        for oi, v in design.x.items():  # the rounded LP optimum: a far better start than any greedy design
+            model1.add_hint(v, round(bound.x.get(oi, 0.0)))
+        for key, v in design.y.items():
+            model1.add_hint(v, round(bound.y.get(key, 0.0)))
+    else:
+        _hint_counts(model1, comp, design.x, design.y, design.under, design.over, pre_roster)
+    solver1, status1, _ = _run(model1, STAGE1_SHARE * (clock.left() - MARGIN_SECONDS), request, clock, "design")
+    extra: dict[str, Any] = {"stage1_status": solver1.status_name(status1)}
+    if status1 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        counts = {oi: int(solver1.value(v)) for oi, v in design.x.items()}
+        extra["stage1_coverage_cost"] = solver1.objective_value
+        extra["stage1_under_agent_hours"] = sum(solver1.value(v) for v in design.under.values()) * hours
+        extra["stage1_seconds"] = round(clock.elapsed(), 2)
+    elif bound.x:  # no design found in time: the rounded LP design still says which shifts to fill
+        counts = {oi: round(v) for oi, v in bound.x.items() if round(v) > 0}
+        extra["stage1_fallback"] = "rounded LP"
+    else:
+        counts = {}
+    if clock.cancelled:
+        return _result(comp, "CANCELLED", pre_roster, None, None, clock, {**extra, "solver_status": "CANCELLED"}, bound)
+
+    # Stage 2: assignment over the start times stage 1 used plus each person's known-feasible roster.
+    used = {oi for oi, c in counts.items() if c > 0}
+    full = sum(len(day) for per_day in workable for day in per_day) <= FULL_ASSIGNMENT_LIMIT
+    candidates = []
+    for p in range(len(comp.staff)):
+        own = set(pre_roster[p])
+        candidates.append([[oi for oi in day if full or oi in used or oi in own] for day in workable[p]])
+    extra["stage2_options"] = "all" if full else "stage-1 starts"
+    hint = greedy_hint(comp, candidates, counts, schedules)
+    hint_ok = not audit_roster(request, _assignments(comp, hint, None), _patterns_chosen(comp, hint, None))
+    base = hint if hint_ok and _cost_of(comp, hint) <= _cost_of(comp, pre_roster) else pre_roster
+    extra["hint"] = "greedy" if base is hint else "precheck"
+    n_vars = sum(len(day) for per_day in candidates for day in per_day)
+    extra["stage2_variables"] = n_vars
+    z = None
+    status2 = cp_model.UNKNOWN
+    if n_vars <= SINGLE_MODEL_LIMIT or not counts:
+        # Small: one CP-SAT model over everyone with the true coverage objective (breaks included).
+        extra["stage2_mode"] = "one coverage model"
+        am = build_assignment_model(comp, candidates)
+        for p, pv in enumerate(am.people):
+            on = set(base[p])
+            for oi, v in pv.a.items():
+                am.model.add_hint(v, oi in on)
+        _hint_counts(am.model, comp, am.count, am.y, am.under, am.over, base)
+        am.hint_soft(comp, base)
+        solver2, status2, watch2 = _run(
+            am.model, clock.left() - MARGIN_SECONDS, request, clock, "assignment", light=True
+        )
+        extra["solver_status"] = solver2.status_name(status2)
+        extra["cp_sat_bound"] = watch2.bound
+        if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = [[oi for oi, v in pv.a.items() if solver2.boolean_value(v)] for pv in am.people]
+            z = [{c: solver2.boolean_value(v) for c, v in pv.z.items()} for pv in am.people]
+            extra["objective"] = solver2.objective_value
+            extra["soft_cost"] = solver2.value(am.soft_cost)
+            breaks = {
+                oi: [
+                    [k for k in starts for _ in range(int(solver2.value(am.y[(oi, bi, k)])))]
+                    for bi, starts in enumerate(comp.options[oi].breaks)
+                ]
+                for oi in am.count
+            }
+        else:
+            chosen, breaks = base, _solve_breaks(comp, base, request, clock)
+    else:
+        # Large: fill stage 1's shifts by large-neighbourhood search over blocks of people (each block one
+        # small CP-SAT model, the others fixed), then place the breaks of the shifts filled.
+        reserve = max(1.0, BREAKS_SHARE * clock.left())
+        extra["stage2_mode"] = "fill stage-1 shifts by block LNS"
+        extra["stage2_options"] = "stage-1 starts, one step either side, own pre-check roster"
+        near = _near_used(comp, used)
+        pool = []
+        for p, per_day in enumerate(workable):
+            own = set(base[p]) | set(pre_roster[p])
+            pool.append([[oi for oi in day if oi in near or oi in own] for day in per_day])
+        chosen, z, stats = lns_fill(comp, pool, counts, base, request, clock, reserve)
+        breaks = _solve_breaks(comp, chosen, request, clock)
+        extra.update(stats)
+        extra["solver_status"] = "FEASIBLE"
+    if clock.cancelled:
+        status = "CANCELLED"
+    elif status2 == cp_model.OPTIMAL and status1 == cp_model.OPTIMAL:  # optimal within the decomposition
+        status = "OPTIMAL"
+    else:
+        status = "FEASIBLE"
+    result = _result(comp, status, chosen, breaks, z, clock, extra, bound)
+    result.kpis["optimal_within_decomposition"] = status == "OPTIMAL"
+    return result
+
+
+def lns_fill(
+    comp: Compiled,
+    candidates: list[list[list[int]]],
+    counts: dict[int, int],
+    roster: list[list[int]],
+    request: RosterRequest,
+    clock: _Clock,
+    reserve: float,
+) -> tuple[list[list[int]], list[dict] | None, dict[str, Any]]:
+    """Large-neighbourhood search on the fill objective: repeatedly free a block of people (most often people
+    who could work a shift stage 1 wanted and nobody fills), fix everyone else, and re-roster the block with
+    CP-SAT under every hard rule; keep the result when it is no worse. Returns the roster, pattern choices and
+    statistics."""
+    rng = random.Random(request.seed)
+    current = [sorted(r) for r in roster]
+    n = len(comp.staff)
+    per_person = max(1, sum(len(day) for per_day in candidates for day in per_day) // max(1, n))
+    block_size = max(2, min(n, BLOCK_VARIABLES // per_person))
+    able: dict[int, list[int]] = defaultdict(list)
+    for p, per_day in enumerate(candidates):
+        for day in per_day:
+            for oi in day:
+                able[oi].append(p)
+    z: list[dict] = [{} for _ in range(n)]
+    cost = fill_cost(comp, counts, current)
+    stats = {"lns_blocks": 0, "lns_improvements": 0, "fill_cost_start": cost}
+    w = comp.request.weights
+    while clock.left() > reserve + 0.2 and not clock.check_cancel():
+        have: dict[int, int] = defaultdict(int)
+        for options in current:
+            for oi in options:
+                have[oi] += 1
+        short = [oi for oi, c in counts.items() if have[oi] < c and able.get(oi)]
+        block: set[int] = set()
+        if short and rng.random() < 0.8:
+            target = rng.choice(short)
+            day = comp.options[target].day
+            pool = able[target]
+            block.update(rng.sample(pool, min(len(pool), block_size // 2)))
+            # people working near that day are the ones whose shifts may need to move
+            near = [p for p in range(n) if any(abs(comp.options[oi].day - day) <= 1 for oi in current[p])]
+            rng.shuffle(near)
+            block.update(near[: block_size - len(block)])
+        while len(block) < block_size:
+            block.add(rng.randrange(n))
+        persons = sorted(block)
+        residual = dict(counts)
+        for p in range(n):
+            if p not in block:
+                for oi in current[p]:
+                    residual[oi] = residual.get(oi, 0) - 1
+        fixed = {
+            name: _fixed_range(comp, candidates, current, block, test)
+            for name, test, weight in (("night", _night, w.night_fairness), ("weekend", _weekend, w.weekend_fairness))
+            if weight > 0
+        }
+        am = build_assignment_model(comp, candidates, residual, persons, {k: v for k, v in fixed.items() if v})
+        sub = [current[p] for p in persons]
+        for pv, options in zip(am.people, sub, strict=True):
+            on = set(options)
+            for oi, v in pv.a.items():
+                am.model.add_hint(v, oi in on)
+        _hint_fill(am, residual, sub)
+        am.hint_soft(comp, sub)
+        solver, status, _ = _run(
+            am.model, min(BLOCK_SECONDS, clock.left() - reserve), request, clock, "assignment", light=True
+        )
+        stats["lns_blocks"] += 1
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        new = [sorted(oi for oi, v in pv.a.items() if solver.boolean_value(v)) for pv in am.people]
+        trial = list(current)
+        for p, options in zip(persons, new, strict=True):
+            trial[p] = options
+        trial_cost = fill_cost(comp, counts, trial)
+        if trial_cost <= cost:
+            stats["lns_improvements"] += trial_cost < cost
+            current, cost = trial, trial_cost
+            for p, pv in zip(persons, am.people, strict=True):
+                z[p] = {c: solver.boolean_value(v) for c, v in pv.z.items()}
+        clock.report("assignment", float(cost), None)
+    stats["fill_cost_end"] = cost
+    return current, z, stats
+
+
+def _near_used(comp: Compiled, used: set[int]) -> set[int]:
+    """Options stage 1 used, and the same template on the same day one start step either side."""
+    keys = {(comp.options[oi].template, comp.options[oi].day) for oi in used}
+    out = set(used)
+    for d, day in enumerate(comp.by_day):
+        by_template: dict[int, list[int]] = defaultdict(list)
+        for oi in day:
+            by_template[comp.options[oi].template].append(oi)
+        for ti, ois in by_template.items():
+            if (ti, d) not in keys:
+                continue
+            for i, oi in enumerate(ois):
+                if oi in used:
+                    out.update(ois[max(0, i - 1): i + 2])
+    return out
+
+
+def _night(o: Any) -> bool:
+    return o.night
+
+
+def _weekend(o: Any) -> bool:
+    return o.weekend
+
+
+def _fixed_range(
+    comp: Compiled, candidates: list[list[list[int]]], roster: list[list[int]], block: set[int], test: Any
+) -> tuple[int, int] | None:
+    """(max, min) count of night/weekend shifts among people outside the block who can work such shifts."""
+    values = [
+        sum(1 for oi in roster[p] if test(comp.options[oi]))
+        for p in range(len(comp.staff))
+        if p not in block and any(test(comp.options[oi]) for day in candidates[p] for oi in day)
+    ]
+    return (max(values), min(values)) if values else None
+
+
+def place_breaks(comp: Compiled, roster: list[list[int]]) -> tuple[dict[int, list[list[int]]], list[int]]:
+    """Greedy break placement for a fixed roster: each break, in turn, goes to the start in its window where
+    the phones have the most agents to spare. Returns per option and break the chosen starts (one per shift)
+    and the agents on the phones per interval. Used for hints and for rosters that skip stage 2."""
+    n = comp.n_intervals
+    on = [0] * n
+    counts: dict[int, int] = {}
+    for options in roster:
+        for oi in options:
+            counts[oi] = counts.get(oi, 0) + 1
+    for oi, c in counts.items():
+        o = comp.options[oi]
+        for t in range(max(0, o.first), min(n, o.first + o.length)):
+            on[t] += c
+    placed: dict[int, list[list[int]]] = {}
+    for oi in sorted(counts, key=lambda i: comp.options[i].start):
+        o = comp.options[oi]
+        placed[oi] = [[] for _ in o.breaks]
+        for _ in range(counts[oi]):
+            for bi, starts in enumerate(o.breaks):
+                length = o.break_lengths[bi]
+
+                def spare(k: int, length: int = length) -> int:
+                    ts = range(max(0, k), min(n, k + length))
+                    return min((on[t] - comp.required[t] for t in ts), default=10**9)
+
+                k = max(starts, key=spare)
+                placed[oi][bi].append(k)
+                for t in range(max(0, k), min(n, k + length)):
+                    on[t] -= 1
+    return placed, on
+
+
+def _hint_counts(
+    model: cp_model.CpModel,
+    comp: Compiled,
+    count_vars: dict[int, Any],
+    y: dict[tuple, Any],
+    under: dict[int, Any],
+    over: dict[int, Any],
+    roster: list[list[int]],
+) -> None:
+    """Hint shift counts, break counts (placed greedily) and coverage of a known rule-abiding roster, so CP-SAT
+    starts from a complete feasible point instead of searching for one."""
+    placed, on = place_breaks(comp, roster)
+    for oi, v in count_vars.items():
+        model.add_hint(v, len(placed[oi][0]) if placed.get(oi) else _count(roster, oi))
+        for bi, starts in enumerate(comp.options[oi].breaks):
+            chosen = placed[oi][bi] if oi in placed else []
+            for k in starts:
+                model.add_hint(y[(oi, bi, k)], chosen.count(k))
+    for t, v in over.items():
+        model.add_hint(v, max(0, on[t] - comp.required[t]))
+    for t, v in under.items():
+        model.add_hint(v, max(0, comp.required[t] - on[t]))
+
+
+def _hint_fill(am: Any, targets: dict[int, int], roster: list[list[int]]) -> None:
+    """Hint the short/surplus variables of the fill model for a roster."""
+    have: dict[int, int] = {}
+    for options in roster:
+        for oi in options:
+            have[oi] = have.get(oi, 0) + 1
+    for oi, v in am.count.items():
+        n, want = have.get(oi, 0), max(0, targets.get(oi, 0))
+        am.model.add_hint(v, n)
+        am.model.add_hint(am.over[oi], max(0, n - want))
+        if oi in am.under:
+            am.model.add_hint(am.under[oi], max(0, want - n))
+
+
+def _solve_breaks(
+    comp: Compiled, roster: list[list[int]], request: RosterRequest, clock: _Clock
+) -> dict[int, list[list[int]]]:
+    """Place the breaks of a fixed roster by CP-SAT (greedy placement as its hint and fallback)."""
+    placed, _ = place_breaks(comp, roster)
+    counts = {oi: len(v[0]) if v else _count(roster, oi) for oi, v in placed.items()}
+    model, design = build_break_model(comp, counts)
+    for (oi, bi, k), var in design.y.items():
+        model.add_hint(var, placed[oi][bi].count(k))
+    solver, status, _ = _run(model, max(0.5, clock.left() - 0.5), request, clock, "breaks")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return placed
+    return {
+        oi: [
+            [k for k in starts for _ in range(int(solver.value(design.y[(oi, bi, k)])))]
+            for bi, starts in enumerate(comp.options[oi].breaks)
+        ]
+        for oi in counts
+    }
+
+
+def _count(roster: list[list[int]], oi: int) -> int:
+    return sum(options.count(oi) for options in roster)
+
+
+def _cost_of(comp: Compiled, chosen: list[list[int]]) -> float:
+    """Coverage cost of a roster with greedily placed breaks (for choosing the better starting hint)."""
+    w = interval_weights(comp.required)
+    _, on = place_breaks(comp, chosen)
+    return sum(
+        UNDER_UNIT * wi * max(0, r - s) + OVER_UNIT * max(0, s - r)
+        for wi, r, s in zip(w, comp.required, on, strict=True)
+    )
+
+
+def design_shifts(request: RosterRequest, seconds: float | None = None) -> dict[str, Any]:
+    """Stage 1 alone (shift design: how many shifts of each template, start and day), for comparisons and a
+    design-only answer: returns the shift counts and their coverage KPIs against the LP bound."""
+    errors = validate_request(request)
+    if errors:
+        raise RosterValidationError(errors)
+    clock = _Clock(seconds or request.time_limit_seconds, None, None)
+    comp = compile_request(request)
+    workable = [workable_options(comp, p) for p in comp.staff]
+    bound = lp_bounds(comp, workable)
+    model = cp_model.CpModel()
+    design = build_design_model(CpBackend(model), comp, workable)
+    model.minimize(design.objective)
+    for oi, v in design.x.items():
+        model.add_hint(v, round(bound.x.get(oi, 0.0)))
+    for key, v in design.y.items():
+        model.add_hint(v, round(bound.y.get(key, 0.0)))
+    solver, status, _ = _run(model, clock.left(), request, clock, "design")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {"status": solver.status_name(status), "shifts": [], "seconds": clock.elapsed()}
+    hours = request.interval_minutes / 60
+    under = sum(solver.value(v) for v in design.under.values()) * hours
+    over = sum(solver.value(v) for v in design.over.values()) * hours
+    shifts = [
+        {"template": comp.options[oi].name, "day": comp.options[oi].day, "start": comp.options[oi].start,
+         "count": int(solver.value(v))}
+        for oi, v in design.x.items()
+        if solver.value(v) > 0
+    ]
+    return {
+        "status": solver.status_name(status),
+        "shifts": shifts,
+        "shift_count": sum(s["count"] for s in shifts),
+        "shift_agent_hours": sum(s["count"] * comp.options[oi].minutes / 60 for s, oi in
+                                 zip(shifts, [oi for oi, v in design.x.items() if solver.value(v) > 0], strict=True)),
+        "under_coverage_agent_hours": under,
+        "over_coverage_agent_hours": over,
+        "under_coverage_lower_bound_agent_hours": bound.under_intervals * hours,
+        "seconds": round(clock.elapsed(), 2),
+    }
