@@ -2,8 +2,8 @@
 comparison with pyworkforce's MinRequiredResources. Prints Markdown tables.
 
 Run: .venv/bin/python bench/roster.py [--only small,medium,large] [--pyworkforce-venv /tmp/fcr-pwf-venv]
-(about 4 minutes for the three instances; the pyworkforce venv is created on first use, outside the product's
-venv, and the comparison is skipped with a message when it cannot be).
+(about 7 minutes: 30 + 60 + 115 s of solving plus two 60-s design solves; the pyworkforce venv is created on
+first use, outside the product's venv, and the comparison is skipped with a message when it cannot be).
 
 Demand: /work/shared/data/montco_pa_911_calls_15min.csv (call_type ALL; "Montgomery County, PA 911 calls,
 montcoalert.org", ODbL/DbCL), day-for-day from a Monday of 2016 onto the roster's Europe/London local days at

@@ -244,3 +244,30 @@ def test_large_instance_path_block_lns_keeps_every_rule() -> None:
     assert res.violations == []
     assert res.status == "FEASIBLE"
     assert res.kpis["lp_bound_coverage_cost"] <= res.kpis["coverage_cost"]
+
+
+def test_night_fairness_spreads_nights() -> None:
+    def need(day: int, local: datetime) -> int:
+        return 1 if local.hour >= 22 or local.hour < 7 or 9 <= local.hour < 15 else 0
+
+    staff = staff_rows(4, contract_minutes_per_week=2400)
+    weights = {"night_fairness": 5, "weekend_fairness": 0, "stable_starts": 0, "preferences": 0}
+    res = solve(staff=staff, required=need, limit=5, weights=weights)
+    assert res.violations == []
+    nights = defaultdict(int)
+    for a in res.assignments:
+        nights[a.staff_id] += a.template == "night"
+    counts = [nights[s["id"]] for s in staff]
+    assert sum(counts) >= 6
+    assert max(counts) - min(counts) <= 1, counts
+
+
+def test_design_shifts_alone() -> None:
+    from scheduling.rostering import design_shifts
+
+    body = request_body(date(2027, 1, 4), 7, TEMPLATES, staff_rows(6, contract_minutes_per_week=2400), demand,
+                        time_limit_seconds=3)
+    out = design_shifts(parse_request(body))
+    assert out["status"] in ("OPTIMAL", "FEASIBLE")
+    assert out["shift_count"] == sum(s["count"] for s in out["shifts"]) > 0
+    assert out["under_coverage_lower_bound_agent_hours"] <= out["under_coverage_agent_hours"] + 1e-6
