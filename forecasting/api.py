@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.aht import forecast_aht
-from forecasting.calendar import Event, make_calendar
+from forecasting.calendar import Event, SpecialDays, make_calendar
 from forecasting.calibration import Dispersion
 from forecasting.cleaning import find_outages
 from forecasting.data import Prepared
@@ -115,6 +115,7 @@ def forecast(
     events: Sequence[Event] = (),
     holiday_country: str | None = "GB",
     holiday_subdiv: str | None = "ENG",
+    calendar: SpecialDays | None = None,
     aht_history: pd.Series | None = None,
     default_aht: float | None = None,
     mask_outages: bool = True,
@@ -128,7 +129,8 @@ def forecast(
     missing); history at or after `start` is ignored, so a past period gives an honest out-of-sample forecast.
     `model`: a registry name (`auto` chooses by backtest). `levels`: central interval levels in percent.
     `events`: user special days; public holidays come from `holiday_country`/`holiday_subdiv` (England and Wales
-    by default; None for none). `progress(fraction, message)` is called as work advances.
+    by default; None for none), or pass a whole `calendar`. `aht_history` (seconds per interval) gives the AHT
+    profile, else `default_aht`. `progress(fraction, message)` is called as work advances (0.0 first, 1.0 last).
     Raises InsufficientHistoryError, InvalidHistoryError, InvalidRequestError, UnknownModelError.
     """
     check_timezone(timezone)
@@ -144,7 +146,8 @@ def forecast(
     if progress:
         progress(0.0, "preparing history")
     notes: list[str] = []
-    cal = make_calendar(events, country=holiday_country, subdiv=holiday_subdiv)
+    cal = (calendar.with_events(events) if calendar is not None
+           else make_calendar(events, country=holiday_country, subdiv=holiday_subdiv))
     if isinstance(history.index, pd.DatetimeIndex) and history.index.tz is not None:
         later = history.index >= target[0]
         if later.any():

@@ -16,7 +16,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from forecasting.calendar import Event, SpecialDays
+from forecasting.calendar import Event, SpecialDays, make_calendar
 from forecasting.calibration import origins_for
 from forecasting.cleaning import find_outages
 from forecasting.distribution import check_level, level_label
@@ -79,6 +79,8 @@ def backtest(
     step: timedelta | None = None,
     levels: Sequence[float] = (80.0,),
     events: Sequence[Event] = (),
+    holiday_country: str | None = "GB",
+    holiday_subdiv: str | None = "ENG",
     calendar: SpecialDays | None = None,
     actuals: pd.Series | None = None,
     mask_outages: bool = True,
@@ -92,13 +94,15 @@ def backtest(
     `actuals` (same index convention) are the values scored when they differ from what models train on (e.g.
     censored hours: train on a filled series, score only the recorded hours); default: `history`. With
     `mask_outages`, zero runs that cannot be real are treated as missing in both. `step` defaults to the horizon,
-    shortened so that `n_origins` fit in the history.
+    shortened so that `n_origins` fit in the history. Holidays as in `forecast` (or pass a `calendar`).
     """
     levels = tuple(check_level(lv) for lv in levels)
     if n_origins < 1:
         raise InvalidRequestError("n_origins must be at least 1")
     names = list(dict.fromkeys(models))
     protos = {n: make_model(n) for n in names}
+    if calendar is None:
+        calendar = make_calendar(country=holiday_country, subdiv=holiday_subdiv)
     data = as_prepared(history, interval_minutes, timezone, calendar, events)
     notes: list[str] = []
     truth = data.series if actuals is None else actuals.astype(float).tz_convert(data.timezone).reindex(data.index)

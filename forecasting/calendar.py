@@ -10,6 +10,8 @@ from functools import cache
 
 import holidays as holidays_lib
 
+from forecasting.errors import InvalidRequestError
+
 HOLIDAY = "holiday"
 EVENT = "event"
 
@@ -61,7 +63,7 @@ class SpecialDays:
             try:
                 _public_holidays(self.country, self.subdiv, 2020)
             except (NotImplementedError, KeyError, ValueError, AttributeError) as exc:
-                raise ValueError(f"unknown holiday calendar {self.country}/{self.subdiv}: {exc}") from exc
+                raise InvalidRequestError(f"unknown holiday calendar {self.country}/{self.subdiv}: {exc}") from exc
 
     def entries(self, first: date, last: date) -> list[tuple[date, str, str]]:
         """(date, name, kind) for every special day in [first, last]; kind is 'holiday' or 'event'."""

@@ -35,14 +35,17 @@ class Prepared:
 
     @property
     def y(self) -> np.ndarray:
+        """Counts as a float array (NaN = missing)."""
         return self.series.to_numpy()
 
     @property
     def index(self) -> pd.DatetimeIndex:
+        """Interval starts (tz-aware, in the control room's timezone)."""
         return self.series.index
 
     @property
     def step(self) -> pd.Timedelta:
+        """The interval length."""
         return pd.Timedelta(minutes=self.interval_minutes)
 
     @property

@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar import Event, SpecialDays, make_calendar
-from forecasting.calibration import MIN_GROWTH_PER_DAY, Dispersion, fit_dispersion, make_folds, run_folds
+from forecasting.calibration import (
+    MIN_GROWTH_PER_DAY,
+    Dispersion,
+    Fold,
+    fit_dispersion,
+    fold_task,
+    make_folds,
+    run_tasks,
+)
 from forecasting.data import Prepared
 from forecasting.distribution import CountForecast
 from forecasting.errors import InsufficientHistoryError, InvalidHistoryError, InvalidRequestError
@@ -68,6 +76,7 @@ class CountModel(ABC):
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     min_history: ClassVar[timedelta] = timedelta(weeks=1)
+    cost: ClassVar[int] = 0  # rough relative fit cost, to schedule the slowest fits first
 
     def __init__(self, **params: Any) -> None:
         self.params = params
@@ -105,9 +114,23 @@ class CountModel(ABC):
         self.check_history(data)
         if progress:
             progress(0.0, f"fitting {self.name}")
-        self._fit(data)
+        folds = make_folds(data, horizon, calibration_origins, timedelta(days=7),
+                           self.required_history(data.interval_minutes)) if calibration_origins > 0 else []
+        errors: list[BaseException] = []
+
+        def fit_all() -> None:
+            try:
+                self._fit(data)
+            except BaseException as exc:  # re-raised below, outside the worker thread
+                errors.append(exc)
+
+        # the fit on the whole history runs alongside the calibration folds (slowest first: it is the longest)
+        tasks = [fit_all, *[fold_task(f, self.name, self.mean_forecast) for f in folds]]
+        run_tasks(tasks, n_jobs=n_jobs, progress=progress, progress_span=(0.0, 0.95), message=f"fitting {self.name}")
+        if errors:
+            raise errors[0]
         self.data = data
-        self.dispersion = self._calibrate(data, horizon, calibration_origins, n_jobs, progress)
+        self.dispersion = self._calibrate(data, folds)
         if progress:
             progress(1.0, f"fitted {self.name}")
         return self
@@ -168,12 +191,8 @@ class CountModel(ABC):
         start = self.data.end.tz_convert("UTC")
         return pd.date_range(start, periods=int(h), freq=self.data.step).tz_convert(self.data.timezone)
 
-    def _calibrate(self, data: Prepared, horizon: timedelta, n_origins: int, n_jobs: int,
-                   progress: Progress | None) -> Dispersion:
-        folds = make_folds(data, horizon, n_origins, timedelta(days=7), self.required_history(data.interval_minutes))
+    def _calibrate(self, data: Prepared, folds: list[Fold]) -> Dispersion:
         if folds:
-            run_folds(folds, {self.name: self.mean_forecast}, n_jobs=n_jobs, progress=progress,
-                      progress_span=(0.1, 0.95))
             ok = [f for f in folds if self.name in f.mu]
             if ok:
                 y = np.concatenate([f.y for f in ok])
@@ -311,6 +330,7 @@ class _DailyTopDown(CountModel):
         self._base = baseline(data, **_baseline_params(self.params))
         days, level = _clean_levels(self._base, self.max_days)
         self._last_day = int(days[-1])
+        self._last_level = float(level[-1])
         model = self._daily_model()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -328,11 +348,13 @@ class _DailyTopDown(CountModel):
         return self._daily_cache[steps]
 
     def _predict_mean(self, index: pd.DatetimeIndex, keys: LocalKeys) -> np.ndarray:
-        step = np.maximum(keys.day - self._last_day, 1)
-        daily = self._daily(int(step.max()))
+        step = keys.day - self._last_day
+        daily = self._daily(int(max(step.max(), 1)))
+        # the rest of a partly observed last day keeps that day's fitted level
+        level = np.where(step >= 1, daily[np.clip(step, 1, None) - 1], self._last_level)
         fit = self._base.fit
         f = self._base.future_factor(self.data, keys.day, keys.slot)  # type: ignore[arg-type]
-        return daily[step - 1] * fit.shape[keys.weekday, keys.slot] * f
+        return level * fit.shape[keys.weekday, keys.slot] * f
 
 
 class ETS(_DailyTopDown):
@@ -341,6 +363,7 @@ class ETS(_DailyTopDown):
     name = "ets"
     description = "statsforecast AutoETS on daily volumes (season 7) x weekday time-of-day profile"
     min_history = timedelta(weeks=3)
+    cost = 1
 
     def _daily_model(self) -> Any:
         from statsforecast.models import AutoETS
@@ -355,6 +378,7 @@ class ARIMA(_DailyTopDown):
     description = "statsforecast AutoARIMA on daily volumes (season 7) x weekday time-of-day profile"
     min_history = timedelta(weeks=4)
     max_days = 2 * 365
+    cost = 2
 
     def _daily_model(self) -> Any:
         from statsforecast.models import AutoARIMA
@@ -374,14 +398,15 @@ class MSTLModel(CountModel):
     """statsforecast MSTL with daily and weekly seasons (trend: last week's mean) on a wall-clock grid of the last
     `window_weeks` of the calendar-adjusted history, on the square-root scale (variance-stabilizing for counts).
 
-    STL needs a complete series: missing intervals (and the skipped spring hour) are filled with the profile fit;
-    the repeated autumn hour is averaged. Older history adds nothing to daily and weekly seasons and STL's cost
-    grows with length, hence the window.
+    STL needs a complete series: missing intervals, anomalous days and the skipped spring hour are filled with
+    the profile fit; the repeated autumn hour is averaged. Older history adds nothing to daily and weekly seasons
+    and STL's cost grows with length, hence the window.
     """
 
     name = "mstl"
     description = "statsforecast MSTL (daily + weekly seasons) on the recent weeks, sqrt scale"
     min_history = timedelta(weeks=3)
+    cost = 1
 
     def __init__(self, *, window_weeks_mstl: float = 10.0, transform: str = "sqrt", **params: Any) -> None:
         if transform not in ("sqrt", "none", "log"):
@@ -397,7 +422,9 @@ class MSTLModel(CountModel):
                                                                                       data.keys.slot]
         fill = fill * float(np.nanmedian(self._base.fit.deseasonalized()))
         exp_adj = np.where(np.isfinite(exp_adj), exp_adj, fill)
-        values = np.where(np.isnan(self._base.adjusted), exp_adj, self._base.adjusted)
+        # missing intervals and anomalous days (a blizzard would otherwise echo through the seasonal components)
+        bad = np.isnan(self._base.adjusted) | self._base.outlier_mask(data)
+        values = np.where(bad, exp_adj, self._base.adjusted)
         m = data.interval_minutes
         n = data.n_slots
         first_day = data.keys.day[-1] - round(self.params["window_weeks_mstl"] * 7) + 1

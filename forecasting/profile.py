@@ -4,9 +4,10 @@
 closed-form updates (iterative proportional fitting), which copes with missing intervals and with 23/25-hour days
 because each day's level is fitted from the intervals it has. Shapes use recent weeks with exponential decay,
 shrink each weekday toward the all-days shape (a Monday morning may differ from a Sunday morning, but a weekday
-with little data borrows from the others), give anomalous days (e.g. a blizzard) little weight, and leave special
-days out. `SpecialEffects` learns a multiplicative factor per special-day name and 3-hour block from that name's
-past occurrences relative to this baseline.
+with little data borrows from the others), give anomalous days (e.g. a blizzard) little weight, leave special
+days out, and are smoothed over the time of day (a triangular kernel of 2-hour half-width: per-slot means at 15
+minutes are mostly Poisson noise, and the true rate changes smoothly). `SpecialEffects` learns a multiplicative
+factor per special-day name and 3-hour block from that name's past occurrences relative to this baseline.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ PRIOR_CALLS = 30.0
 
 
 def _week_smooth(a: np.ndarray, width: int) -> np.ndarray:
-    """Triangular moving average over slots of a (7, n) weekly array, circular over the week (Sun 23:45 -> Mon)."""
+    """Triangular moving average (half-width `width` slots at the base) over slots of a (7, n) weekly array,
+    circular over the week (Sunday 23:45 runs into Monday 00:00). Hand-written: np.convolve on a wrapped copy."""
     if width <= 1:
         return a
     k = np.concatenate([np.arange(1, width + 1), np.arange(width - 1, 0, -1)]).astype(float)
@@ -99,7 +101,7 @@ def fit_shape(
     half_life_weeks: float = 8.0,
     window_weeks: float = 26.0,
     shrink_days: float = 2.0,
-    smooth_minutes: int = 0,
+    smooth_minutes: int = 120,
     iterations: int = 8,
 ) -> ShapeFit:
     """Fit levels and weekday x time-of-day shapes on the last `window_weeks` (see the module docstring)."""
@@ -267,6 +269,11 @@ class Baseline:
     factor: np.ndarray
     days: np.ndarray
     level: np.ndarray
+    outlier_days: np.ndarray
+
+    def outlier_mask(self, data: Prepared) -> np.ndarray:
+        """True for history intervals on anomalous days (a blizzard; level far from the same weekday nearby)."""
+        return np.isin(data.keys.day, self.outlier_days)
 
     def future_factor(self, data: Prepared, day: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """Special-day multipliers for intervals on local days `day` (ones on ordinary days)."""
@@ -293,7 +300,7 @@ class Baseline:
 
 
 def baseline(data: Prepared, *, window_weeks: float = 26.0, half_life_weeks: float = 8.0,
-             shrink_days: float = 2.0, smooth_minutes: int = 0) -> Baseline:
+             shrink_days: float = 2.0, smooth_minutes: int = 120) -> Baseline:
     """Fit (and cache on `data`) the shape, the special-day effects and the calendar-adjusted history."""
     key = ("baseline", window_weeks, half_life_weeks, shrink_days, smooth_minutes)
     if key in data.cache:
@@ -312,6 +319,7 @@ def baseline(data: Prepared, *, window_weeks: float = 26.0, half_life_weeks: flo
         factor[sel] = f[keys.slot[sel]]
     adjusted = data.y / factor
     days, level = _day_levels(data, adjusted, fit.shape)
-    out = Baseline(fit, effects, special, adjusted, factor, days, level)
+    outliers = days[robust_day_weights(level, (days + 3) % 7) < 1.0]
+    out = Baseline(fit, effects, special, adjusted, factor, days, level, outliers)
     data.cache[key] = out
     return out

@@ -62,6 +62,7 @@ class ProphetDefault(CountModel):
     name = "prophet_default"
     description = "Prophet() with default settings (reference)"
     min_history = timedelta(weeks=2)
+    cost = 3
 
     def _frame(self, data: Prepared) -> pd.DataFrame:
         df = pd.DataFrame({"ds": _naive_local(data.index, data.timezone), "y": data.y})
@@ -93,11 +94,12 @@ class ProphetModel(ProphetDefault):
         yearly_order: int = 10,
         per_weekday: bool | str = "groups",
         max_points: int = 35_000,
+        max_days: int = 731,
         native_max_points: int = 20_000,
         **params: Any,
     ) -> None:
         super().__init__(seasonality_mode=seasonality_mode, daily_order=daily_order, weekly_order=weekly_order,
-                         yearly_order=yearly_order, per_weekday=per_weekday, max_points=max_points,
+                         yearly_order=yearly_order, per_weekday=per_weekday, max_points=max_points, max_days=max_days,
                          native_max_points=native_max_points, **params)
 
     def _blocks(self, index: pd.DatetimeIndex, keys: LocalKeys, minutes: int) -> pd.DatetimeIndex:
@@ -129,12 +131,18 @@ class ProphetModel(ProphetDefault):
     def _fit(self, data: Prepared) -> None:
         p = self.params
         self.data_interval = data.interval_minutes
+        self._base = baseline(data)
+        if p["max_days"] and data.observed_span() > timedelta(days=p["max_days"]):
+            data = data.head_from(data.end - pd.Timedelta(days=p["max_days"]))
+        # anomalous days (a blizzard) are removed, as Prophet's documentation advises for outliers: its trend
+        # would otherwise chase them, worst when they fall near the end of the history
+        outliers = np.isin(data.keys.day, self._base.outlier_days)
+        data = Prepared(data.series.mask(outliers), data.interval_minutes, data.timezone, data.calendar)
         long = len(data.y) > p["native_max_points"]
         self._agg = 60 if long else data.interval_minutes
         if self._agg > data.interval_minutes:
             # long sub-hourly history: Prophet fits complete hours (cost / 4 at 15 minutes); predictions are split
             # back into intervals by the weekday profile's shares within the hour
-            self._base = baseline(data)
             blk = self._blocks(data.index, data.keys, self._agg)
             g = pd.DataFrame({"b": blk, "y": data.y}).groupby("b")["y"]
             need = self._agg // data.interval_minutes

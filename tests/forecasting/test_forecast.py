@@ -141,6 +141,16 @@ def test_auto_reports_scores_and_why(autumn) -> None:
     assert fr[0] == 0.0 and fr[-1] == 1.0 and all(b >= a for a, b in itertools.pairwise(fr))
 
 
+def test_auto_with_little_history_falls_back_and_says_so(autumn) -> None:
+    ten_days = autumn[autumn.index >= pd.Timestamp("2024-10-16", tz=TZ)]
+    r = forecast(ten_days, start="2024-10-26", end="2024-11-02", interval_minutes=15, timezone=TZ, model="auto")
+    assert r.model == "profile" and "too short to backtest" in r.why
+    assert (r.points.calls > 0).any() and (r.points.upper_80 >= r.points.calls).all()
+    four_weeks = autumn[autumn.index >= pd.Timestamp("2024-09-28", tz=TZ)]
+    r = forecast(four_weeks, start="2024-10-26", end="2024-11-23", interval_minutes=15, timezone=TZ, model="auto")
+    assert "1 week ahead" in r.why and len(r.scores) >= 3  # the inner backtest is shortened to what fits
+
+
 def test_history_after_start_is_ignored(autumn) -> None:
     a = forecast(autumn, start="2024-10-14", end="2024-10-21", interval_minutes=15, timezone=TZ, model="profile")
     b = forecast(autumn[autumn.index < pd.Timestamp("2024-10-14", tz=TZ)], start="2024-10-14", end="2024-10-21",
@@ -180,3 +190,5 @@ def test_errors_are_typed(autumn) -> None:
         forecast(autumn, start="2024-10-26T00:05", end="2024-10-27", interval_minutes=15)
     with pytest.raises(InvalidRequestError):
         forecast(autumn, start="2024-10-26", end="2024-10-27", interval_minutes=15, levels=(120,))
+    with pytest.raises(InvalidRequestError):
+        forecast(autumn, start="2024-10-26", end="2024-10-27", interval_minutes=15, holiday_subdiv="XYZ")

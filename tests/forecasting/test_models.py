@@ -125,3 +125,17 @@ def test_seasonal_naive_is_last_week_local_time() -> None:
     # after the autumn change, Monday 09:00 local still maps to last Monday 09:00 local (not 08:00)
     expected = h[h.index.tz_convert(TZ) >= pd.Timestamp("2024-10-21", tz=TZ)].iloc[: 24 * 6]
     np.testing.assert_allclose(fc.mean[: 24 * 6], expected.to_numpy())
+
+
+@pytest.mark.parametrize("name", ["profile", "ets", "mstl", "prophet"])
+def test_history_ending_mid_day(name, history) -> None:
+    """A history that stops at 13:00 forecasts the rest of that day at that day's level, not the next day's."""
+    cut = history[history.index < pd.Timestamp("2024-03-03T13:00", tz=TZ)]  # a Sunday afternoon
+    m = make_model(name).fit(cut, interval_minutes=60, timezone=TZ, calibration_origins=0)
+    fc = m.predict(24 * 8)
+    assert fc.index[0] == pd.Timestamp("2024-03-03T13:00", tz=TZ)
+    s = pd.Series(fc.mean, index=fc.index)
+    today = s[s.index < pd.Timestamp("2024-03-04", tz=TZ)].sum()
+    later = (s.index >= pd.Timestamp("2024-03-10T13:00", tz=TZ)) & (s.index < pd.Timestamp("2024-03-11", tz=TZ))
+    next_sunday = s[later].sum()
+    assert today == pytest.approx(next_sunday, rel=0.15)
