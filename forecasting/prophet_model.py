@@ -1,14 +1,16 @@
 """Prophet models: `prophet` (tuned for call counts) and `prophet_default` (Prophet's defaults, the reference).
 
-`prophet`: multiplicative seasonality (a busier day scales its whole intraday curve), a daily curve per weekday
-(conditional seasonalities: a Monday morning is not a Sunday morning), weekly seasonality, yearly seasonality
-only with two years of history (set explicitly: Prophet turns it off itself below that, or fits it badly), and
-the special days as Prophet holidays: each name (bank holidays of England and Wales, New Year's Eve, Bonfire
-Night, user events) plus one pooled "public holiday" effect so a holiday never seen before still moves. It runs
-on local wall-clock time (`ds` naive local), so the daily curve follows the local clock across DST.
-`uncertainty_samples=0`: Prophet's own intervals are Gaussian and cost most of its predict time; ours are the
-calibrated negative binomial around its mean. Prophet's cost grows with the series, so it fits at most the last
-`max_points` intervals.
+`prophet`: multiplicative seasonality (a busier day scales its whole intraday curve), a daily curve per day type
+(conditional seasonalities for Mon-Thu, Fri, Sat and Sun: a Monday morning is not a Sunday morning; per weekday
+was no better and 1.6x slower), weekly seasonality, yearly seasonality only with two years of history (set
+explicitly: Prophet turns it off itself below that), and the special days as Prophet holidays: each name (bank
+holidays of England and Wales, New Year's Eve, Bonfire Night, user events) plus one pooled "public holiday"
+effect so a holiday never seen before still moves. Anomalous days (a blizzard) are dropped first, as Prophet's
+documentation advises for outliers. It runs on local wall-clock time (`ds` naive local), so the daily curve
+follows the local clock across DST. `uncertainty_samples=0`: Prophet's own intervals are Gaussian and cost most
+of its predict time; ours are the calibrated negative binomial around its mean. Prophet's cost grows with the
+series, so it fits at most the last two years, and a sub-hourly history longer than `native_max_points` is
+fitted as hourly totals and split back into intervals by the weekday profile's shares within the hour.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class ProphetModel(ProphetDefault):
     """Prophet tuned for call counts (see the module docstring)."""
 
     name = "prophet"
-    description = "Prophet: multiplicative, daily curve per weekday, weekly, yearly (2+ years), special days"
+    description = "Prophet: multiplicative, daily curve per day type, weekly, yearly (2+ years), special days"
     min_history = timedelta(weeks=3)
 
     def __init__(
