@@ -14,9 +14,7 @@ from app.settings import get_settings
 
 def _session() -> Session:
     """A session on DATABASE_URL for one command."""
-    from app.db import make_engine, session_factory
-
-    return session_factory(make_engine(get_settings().database_url))()
+    return _factory()()
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth import require
 from app.deps import SessionDep, SettingsDep
-from app.errors import ApiError, invalid, problem_responses
+from app.errors import invalid, problem_responses
 from app.routers.channels import get_channel_or_404
 from app.schemas.history import (
     CALLS_EXAMPLE,
@@ -24,7 +24,6 @@ from app.schemas.history import (
 from app.services import ingest
 from app.services.history import HistoryQuery, decode_cursor, encode_cursor, query_history
 from app.services.timegrid import parse_query_time
-from app.settings import Settings
 
 router = APIRouter(prefix="/v1/channels/{channel}", tags=["history"], responses=problem_responses(400, 401, 403, 422))
 TIME_SCHEMA = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
@@ -63,18 +62,9 @@ def _body_doc(model: type, example: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def read_upload(request: Request, settings: Settings) -> tuple[bytes, str]:
-    """The request's payload and its content type, refusing (413) anything over the size limit."""
-    limit = settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"body of {int(declared)} bytes is over the limit of {limit} (FCR_MAX_UPLOAD_BYTES)")
-    buf = bytearray()
-    async for chunk in request.stream():
-        buf += chunk
-        if len(buf) > limit:
-            raise ApiError(413, f"body is over the limit of {limit} bytes (FCR_MAX_UPLOAD_BYTES)")
-    body = bytes(buf)
+async def read_upload(request: Request) -> tuple[bytes, str]:
+    """The request's payload and its content type (BodyLimitMiddleware has already refused oversized bodies)."""
+    body = await request.body()
     ctype = request.headers.get("content-type", "")
     if ctype.split(";")[0].strip().lower() != "multipart/form-data":
         return body, ctype
@@ -111,7 +101,7 @@ async def upload_history(channel: str, request: Request, session: SessionDep, se
     Any bad row rejects the whole batch (422) with every problem as `{row, field, message}`: `row` is the array
     index for JSON and the file's line number for CSV (header = line 1). Times need a UTC offset.
     """
-    body, ctype = await read_upload(request, settings)
+    body, ctype = await read_upload(request)
     batch = ingest.read_batch(body, ctype, max_rows=settings.max_batch_rows, columns=HISTORY_COLUMNS)
     return ingest.ingest_history(session, channel, batch, settings.tz)
 
@@ -127,7 +117,7 @@ async def upload_history(channel: str, request: Request, session: SessionDep, se
 async def upload_calls(channel: str, request: Request, session: SessionDep, settings: SettingsDep) -> CallsIngestResult:
     """Store calls (a `call_id`, or else the record itself, identifies each, so re-sending is a no-op) and
     recompute the history of every interval they fall in from all stored calls of that interval."""
-    body, ctype = await read_upload(request, settings)
+    body, ctype = await read_upload(request)
     batch = ingest.read_batch(body, ctype, max_rows=settings.max_batch_rows, columns=CALL_COLUMNS)
     return ingest.ingest_calls(session, channel, batch, settings.tz)
 

@@ -18,7 +18,7 @@ from app.errors import BatchRejected, FieldError, invalid
 from app.jobs import JobCancelled, JobContext, JobFailed
 from app.models import Channel, Job
 from app.schemas.rosters import RosterCreate
-from app.services.forecasts import resolve_patience
+from app.services.forecasts import _to_utc, resolve_patience
 from forecasting.distribution import count_quantile
 from scheduling import ChannelLoad, Targets, evaluate_shared_pool, required_agents_shared_pool
 from scheduling.rostering import RosterValidationError, solve_roster, validate_request
@@ -71,9 +71,8 @@ def requirements_from_forecasts(
     """Agents on the phones per roster interval for all channels at once (shared pool, priority order), after
     shrinkage: ceil(agents / (1 - shrinkage)). Returns the requirements and what the service evaluation needs."""
     assert body.forecasts is not None
-    start = datetime(body.start_date.year, body.start_date.month, body.start_date.day, tzinfo=tz).astimezone(UTC)
-    end_local = body.start_date + timedelta(days=body.days)
-    end = datetime(end_local.year, end_local.month, end_local.day, tzinfo=tz).astimezone(UTC)
+    start = _to_utc(body.start_date, tz)
+    end = _to_utc(body.start_date + timedelta(days=body.days), tz)
     grid = [
         start + timedelta(minutes=body.interval_minutes * i)
         for i in range(int((end - start) / timedelta(minutes=body.interval_minutes)))
