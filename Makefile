@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/fcr-planner serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -ra
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
