@@ -85,19 +85,29 @@ def test_key_lifecycle_over_the_api(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     key = r.json()["key"]
     assert key.startswith("fcr_") and r.json()["prefix"] == key[:8]
-    listed = client.get("/v1/keys").json()
+    listed = client.get("/v1/keys").json()["items"]
     assert "rota-tool" in [k["name"] for k in listed]
     assert all("key" not in k and "key_hash" not in k for k in listed)
     assert key not in client.get("/v1/keys").text
     assert call(client, "POST", "/v1/channels/999/history", HIST, key).status_code == 200
     assert client.post("/v1/keys", json={"name": "rota-tool", "role": "viewer"}).status_code == 409
     assert client.delete("/v1/keys/rota-tool").json()["revoked_at"] is not None
-    me = next(k["name"] for k in client.get("/v1/keys").json() if k["name"].startswith("test-admin"))
+    me = next(k["name"] for k in client.get("/v1/keys").json()["items"] if k["name"].startswith("test-admin"))
     r = client.delete(f"/v1/keys/{me}")
     assert r.status_code == 409 and "cannot revoke itself" in r.json()["detail"]
     r = call(client, "POST", "/v1/channels/999/history", HIST, key)
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
     assert client.post("/v1/keys", json={"name": "bad name!", "role": "viewer"}).status_code == 422
+    for name in ["k-a", "k-b", "k-c"]:
+        assert client.post("/v1/keys", json={"name": name, "role": "viewer"}).status_code == 201
+    names, cursor = [], None
+    while True:
+        page = client.get("/v1/keys", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        names += [k["name"] for k in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(names) == len(set(names)) and {"k-a", "k-b", "k-c", "rota-tool"} <= set(names)
     assert client.post("/v1/keys", json={"name": "ok", "role": "root"}).status_code == 422
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
-from sqlalchemy import select
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import or_, select
 
 from app.auth import require
 from app.deps import SessionDep
 from app.errors import ApiError, invalid, problem_responses
 from app.models import Channel
-from app.schemas.channels import ChannelCreate, ChannelOut, ChannelUpdate
+from app.schemas.channels import CODE_PATTERN, ChannelCreate, ChannelOut, ChannelPage, ChannelUpdate
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=problem_responses(400, 401, 403, 422))
 READ = [require("channels:read")]
@@ -24,10 +26,24 @@ def get_channel_or_404(session: SessionDep, code: str) -> Channel:
     return channel
 
 
-@router.get("", response_model=list[ChannelOut], dependencies=READ, summary="List channels, highest priority first")
-def list_channels(session: SessionDep) -> list[Channel]:
-    """Every channel, in the order the shared pool serves them."""
-    return list(session.scalars(select(Channel).order_by(Channel.priority, Channel.code)))
+@router.get("", response_model=ChannelPage, dependencies=READ, summary="List channels, highest priority first")
+def list_channels(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(pattern=CODE_PATTERN, description="`next_cursor` of the previous page")] = None,
+) -> dict[str, Any]:
+    """Channels in the order the shared pool serves them (priority, then code); page with `cursor`."""
+    stmt = select(Channel)
+    if cursor is not None:
+        last = session.get(Channel, cursor)
+        if last is None:
+            raise invalid("cursor", f"no channel {cursor!r}; pass a next_cursor from a previous page")
+        stmt = stmt.where(
+            or_(Channel.priority > last.priority, (Channel.priority == last.priority) & (Channel.code > last.code))
+        )
+    rows = list(session.scalars(stmt.order_by(Channel.priority, Channel.code).limit(limit + 1)))
+    nxt = rows[limit - 1].code if len(rows) > limit else None
+    return {"items": rows[:limit], "next_cursor": nxt}
 
 
 @router.post(

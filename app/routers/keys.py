@@ -11,7 +11,7 @@ from app.auth import Principal, create_key, require, revoke_key
 from app.deps import SessionDep
 from app.errors import ApiError, problem_responses
 from app.models import ApiKey, AuditEntry
-from app.schemas.keys import AuditPage, KeyCreate, KeyCreated, KeyOut
+from app.schemas.keys import KEY_NAME_PATTERN, AuditPage, KeyCreate, KeyCreated, KeyOut, KeyPage
 
 router = APIRouter(tags=["access"], responses=problem_responses(400, 401, 403, 422))
 ADMIN = [require("keys:admin")]
@@ -31,10 +31,19 @@ def post_key(body: KeyCreate, session: SessionDep) -> dict[str, Any]:
     return {**KeyOut.model_validate(row).model_dump(), "key": key}
 
 
-@router.get("/v1/keys", response_model=list[KeyOut], dependencies=ADMIN, summary="List API keys (never the keys)")
-def get_keys(session: SessionDep) -> list[ApiKey]:
-    """Names, roles and dates of every key, revoked ones included."""
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.name)))
+@router.get("/v1/keys", response_model=KeyPage, dependencies=ADMIN, summary="List API keys (never the keys)")
+def get_keys(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(pattern=KEY_NAME_PATTERN, description="`next_cursor` of the last page")] = None,
+) -> dict[str, Any]:
+    """Names, roles and dates of every key, revoked ones included, in name order; page with `cursor`."""
+    stmt = select(ApiKey)
+    if cursor is not None:
+        stmt = stmt.where(ApiKey.name > cursor)
+    rows = list(session.scalars(stmt.order_by(ApiKey.name).limit(limit + 1)))
+    nxt = rows[limit - 1].name if len(rows) > limit else None
+    return {"items": rows[:limit], "next_cursor": nxt}
 
 
 @router.delete(

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SLDefinition = Literal["offered", "answered", "offered_excl_short_abandons"]
 ChannelKind = Literal["voice", "chat", "deferred"]
-ChannelCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", examples=["online"])]
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+ChannelCode = Annotated[str, Field(pattern=CODE_PATTERN, examples=["online"])]
 
 
 class ChannelBase(BaseModel):
@@ -73,3 +74,10 @@ class ChannelOut(ChannelBase):
 
     code: str
     created_at: datetime
+
+
+class ChannelPage(BaseModel):
+    """A page of channels, highest priority first; pass `next_cursor` back as `cursor` (null on the last page)."""
+
+    items: list[ChannelOut]
+    next_cursor: str | None

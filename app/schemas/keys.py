@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth import Role
 
+KEY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
 
 class KeyCreate(BaseModel):
     """A new key: a unique name (who or what uses it) and a role."""
@@ -16,7 +17,7 @@ class KeyCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"name": "rota-tool", "role": "integration"}]}
     )
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+    name: str = Field(pattern=KEY_NAME_PATTERN)
     role: Role
 
 
@@ -52,6 +53,13 @@ class AuditOut(BaseModel):
     path: str
     status_code: int
     detail: str | None
+
+
+class KeyPage(BaseModel):
+    """A page of keys in name order; pass `next_cursor` back as `cursor` (null on the last page)."""
+
+    items: list[KeyOut]
+    next_cursor: str | None
 
 
 class AuditPage(BaseModel):
