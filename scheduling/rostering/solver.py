@@ -20,7 +20,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from scheduling.rostering.audit import audit_roster, roster_coverage
-from scheduling.rostering.bound import LpBound, lp_bounds
+from scheduling.rostering.bound import LpBound, lp_bounds, tightest_bound
 from scheduling.rostering.grid import Compiled, StaffInfo, compile_request
 from scheduling.rostering.model import (
     FAMILIES,
@@ -58,6 +58,9 @@ BREAKS_SHARE = 0.08
 BLOCK_VARIABLES, BLOCK_SECONDS = 3_000, 2.0
 #: Stage 1 plans total hours up to this share of the staff's contract bands (see build_design_model).
 DESIGN_BAND_SHARE = 0.75
+#: Up to this many group x option variables the bound is the whole model's LP relaxation person by person
+#: (bound.person_lp_bounds, a few seconds); above it, stage 1's aggregated LP (equal on the bench instances).
+PERSON_LP_VARIABLES = 4_000
 #: Seconds kept back at the end for extracting and auditing the roster.
 MARGIN_SECONDS = 1.0
 #: Below this many person x option variables, stage 2 considers every option, not only stage 1's starts.
@@ -431,6 +434,7 @@ def _result(
         kpis["gap"] = (cost - bound.coverage_cost) / cost if cost > 0 else 0.0
         kpis["under_coverage_lower_bound_agent_hours"] = bound.under_intervals * hours
         kpis["lp_status"] = bound.status
+        kpis["lp_bound_kind"] = bound.kind
         kpis["lp_seconds"] = round(bound.seconds, 3)
     kpis.update(extra)
     kpis["time_to_first_roster_seconds"] = clock.first_roster
@@ -471,7 +475,7 @@ def solve_roster(
 
     workable = [workable_options(comp, p) for p in comp.staff]
     clock.report("lp_bound")
-    bound = lp_bounds(comp, workable, DESIGN_BAND_SHARE)
+    bound = tightest_bound(comp, workable, lp_bounds(comp, workable, DESIGN_BAND_SHARE), PERSON_LP_VARIABLES)
 
     # Stage 1: shift design.
     hours = request.interval_minutes / 60
