@@ -83,6 +83,10 @@ def _bad(**change: object) -> dict:
             "breaks",
         ),
         (_bad(timezone="Mars/Olympus"), "timezone"),
+        (
+            _bad(staff__0__worked_before=[{"start": "2027-01-05T07:00:00+00:00", "end": "2027-01-05T17:00:00+00:00"}]),
+            "staff[0].worked_before[0].start",
+        ),
         (_bad(requirements=None), "requirements"),
     ],
 )

@@ -61,6 +61,13 @@ class StaffIn(_Strict):
     prefers: PrefersIn | None = None
     pattern: str | None = Field(None, max_length=40, description='A pattern name, or "auto".')
     pattern_offset: int | None = Field(None, ge=0, le=365)
+    worked_before: list[PeriodIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Shifts worked in the 14 days before the roster (the previous period), so that rest, "
+        "consecutive days, days off and the weekly maximum hold across the boundary. Days before the roster "
+        "without a listed shift count as days off; without this list the roster starts clean.",
+    )
 
 
 class RulesIn(_Strict):

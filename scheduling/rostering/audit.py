@@ -144,7 +144,10 @@ def _check_person(
     """Rules over one person's whole roster: overlap, rest, days, weekly limits, contract and pattern."""
     rules = request.rules
     out: list[Violation] = []
-    for prev, nxt in itertools.pairwise(shifts):
+    before = sorted(s.worked_before, key=lambda w: w.start)  # the previous period, as given
+    for prev, nxt in itertools.pairwise([*before, *shifts]):
+        if isinstance(nxt, Period):
+            continue  # two shifts of the previous period: not this roster's to judge
         gap = (nxt.start - prev.end) / timedelta(minutes=1)
         if gap < 0:
             out.append(Violation("overlap", s.id, f"shifts at {prev.start} and {nxt.start} overlap"))
@@ -161,18 +164,26 @@ def _check_person(
     for d, c in day_count.items():
         if c > 1:
             out.append(Violation("one_shift_per_day", s.id, f"{c} shifts start on day {d}"))
-    worked = [day_count.get(d, 0) > 0 for d in range(request.days)]
-    run = 0
-    for d, w in enumerate(worked):
-        run = run + 1 if w else 0
-        if run == rules.max_consecutive_days + 1:
+    # Days before the roster (negative) hold the previous period's shifts; windows reach back into it.
+    back = 14 if before else 0
+    prior_minutes: dict[int, int] = defaultdict(int)
+    for w in before:
+        prior_minutes[_local_day(request, tz, w.start)] += int((w.end - w.start) / timedelta(minutes=1))
+    minutes_on = {**prior_minutes, **day_minutes}
+    worked = {d: (d in prior_minutes if d < 0 else day_count.get(d, 0) > 0) for d in range(-back, request.days)}
+    run, flagged = 0, False
+    for d in range(-back, request.days):
+        run = run + 1 if worked[d] else 0
+        flagged = flagged and run > 0
+        if run > rules.max_consecutive_days and d >= 0 and not flagged:
             msg = f"more than {rules.max_consecutive_days} working days in a row up to day {d}"
             out.append(Violation("consecutive_days", s.id, msg))
-    for w0 in range(request.days - 6):
+            flagged = True
+    for w0 in range(-6 if before else 0, request.days - 6):
         off = sum(not worked[d] for d in range(w0, w0 + 7))
         if off < rules.min_days_off_per_week:
             out.append(Violation("days_off", s.id, f"only {off} days off in days {w0}..{w0 + 6}"))
-        minutes = sum(day_minutes.get(d, 0) for d in range(w0, w0 + 7))
+        minutes = sum(minutes_on.get(d, 0) for d in range(w0, w0 + 7))
         if minutes > rules.max_minutes_per_week:
             out.append(Violation("weekly_max", s.id, f"{minutes} min in days {w0}..{w0 + 6}"))
     weeks = request.days / 7

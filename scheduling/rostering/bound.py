@@ -76,12 +76,14 @@ def staff_groups(comp: Compiled, workable: list[list[list[int]]]) -> list[tuple[
     return [(people, [list(day) for day in key[0]]) for key, people in groups.items()]
 
 
-def person_lp_bounds(comp: Compiled, workable: list[list[list[int]]]) -> LpBound:
+def person_lp_bounds(
+    comp: Compiled, workable: list[list[list[int]]], time_limit: float | None = None
+) -> LpBound:
     """The LP relaxation of the whole roster model, person by person (people with identical options and
     contracts pooled into one group, which is exact for an LP): every hard rule of every person as a linear
     constraint, breaks as counts. Tighter than ``lp_bounds`` (whose stage-1 limits sum the rules over all
     staff, so that part-timers' hours could stand in for night workers'); patterns are left out (a valid
-    relaxation: they only remove rosters)."""
+    relaxation: they only remove rosters). ``time_limit`` (seconds) bounds its two solves together (then NOT_SOLVED)."""
     from scheduling.rostering.model import (
         _rest_horizon_days,
         add_break_counts,
@@ -136,6 +138,8 @@ def person_lp_bounds(comp: Compiled, workable: list[list[list[int]]]) -> LpBound
             b.add(count[oi] == b.total(vs))
         y = add_break_counts(b, comp, count, {oi: len(comp.staff) for oi in count})
         under, over, _ = add_coverage(b, comp, count, y, len(comp.staff))
+        if time_limit is not None:
+            solver.SetTimeLimit(max(1, int(time_limit * 500)))  # half each, in milliseconds
         if objective == "coverage":
             solver.Minimize(coverage_objective(b, comp, under, over))
         else:
@@ -155,12 +159,15 @@ def person_lp_size(comp: Compiled, workable: list[list[list[int]]]) -> int:
     return sum(sum(len(day) for day in per_day) for _, per_day in staff_groups(comp, workable))
 
 
-def tightest_bound(comp: Compiled, workable: list[list[list[int]]], aggregate: LpBound, limit: int) -> LpBound:
-    """``aggregate``, raised to the per-person LP bound when that LP has at most ``limit`` variables (GLOP
-    solves about 1,000 a second here: see docs/rostering.md); the aggregate's LP design is kept for hints."""
+def tightest_bound(
+    comp: Compiled, workable: list[list[list[int]]], aggregate: LpBound, limit: int, seconds: float
+) -> LpBound:
+    """``aggregate``, raised to the per-person LP bound when that LP has at most ``limit`` variables and is solved
+    within ``seconds`` (about 3 s per 1,000 variables here, break counts included); the aggregate's LP design is
+    kept for hints."""
     if person_lp_size(comp, workable) > limit:
         return aggregate
-    person = person_lp_bounds(comp, workable)
+    person = person_lp_bounds(comp, workable, seconds)
     if person.status != "OPTIMAL":
         return replace(aggregate, seconds=aggregate.seconds + person.seconds)
     return replace(

@@ -69,6 +69,10 @@ class StaffInfo:
     contract_lo: int
     contract_hi: int
     pattern_choices: list[tuple[int, int]] = field(default_factory=list)  # (pattern index, offset); [] = free
+    # The previous period (``worked_before``): options too close to its last shifts (rest or overlap), and
+    # minutes worked per local day before the roster (day -1 is the day before the first).
+    rest_blocked: frozenset[int] = frozenset()
+    prior_minutes: dict[int, int] = field(default_factory=dict)
     preferred_templates: frozenset[int] = frozenset()
     preferred_off_days: frozenset[int] = frozenset()
 
@@ -227,6 +231,13 @@ def compile_request(request: RosterRequest) -> Compiled:
             preferred_off_days=frozenset(_preferred_days(s, request)),
         )
         info.pattern_choices = _pattern_choices(s, request)
+        rest = timedelta(minutes=request.rules.min_rest_minutes)
+        info.rest_blocked = frozenset(
+            o.idx for o in options if any(o.start < w.end + rest and w.start < o.end for w in s.worked_before)
+        )
+        for w in s.worked_before:
+            d = (w.start.astimezone(tz).date() - request.start_date).days
+            info.prior_minutes[d] = info.prior_minutes.get(d, 0) + round((w.end - w.start) / timedelta(minutes=1))
         staff.append(info)
 
     return Compiled(

@@ -123,6 +123,8 @@ def workable_options(comp: Compiled, person: StaffInfo, relax: frozenset[str] = 
                 continue
             if "unavailability" not in relax and oi in person.blocked_options:
                 continue
+            if "rest" not in relax and oi in person.rest_blocked:
+                continue
             if letters is not None and o.template not in letters:
                 continue
             day.append(oi)
@@ -334,11 +336,11 @@ def add_person(
     add_one_shift_per_day(model, comp, pv)
     add_rest(model, comp, pv, 0 if "rest" in relax else comp.request.rules.min_rest_minutes)
     if "consecutive_days" not in relax:
-        add_consecutive_days(model, comp, pv)
+        add_consecutive_days(model, comp, pv, person)
     if "days_off" not in relax:
-        add_days_off(model, comp, pv)
+        add_days_off(model, comp, pv, person)
     if "weekly_max" not in relax:
-        add_weekly_max(model, comp, pv)
+        add_weekly_max(model, comp, pv, person)
     if "contract" not in relax:
         add_contract(model, comp, pv, person)
     if "pattern" not in relax and person.pattern_choices:
@@ -362,29 +364,41 @@ def add_rest(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, rest_minut
                 model.add_at_most_one(pv.a[oi] for oi in early + late)
 
 
-def add_consecutive_days(model: cp_model.CpModel, comp: Compiled, pv: PersonVars) -> None:
-    """No more than max_consecutive_days working days in a row."""
+def _windows(comp: Compiled, length: int, person: StaffInfo) -> Iterable[range]:
+    """Every run of ``length`` consecutive days that holds a roster day and lies inside the roster or reaches
+    back into the person's previous period (``worked_before``)."""
+    first = -(length - 1) if person.prior_minutes else 0
+    for w0 in range(first, comp.days - length + 1):
+        yield range(w0, w0 + length)
+
+
+def add_consecutive_days(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:
+    """No more than max_consecutive_days working days in a row (days worked before the roster count)."""
     k = comp.request.rules.max_consecutive_days
-    for w0 in range(comp.days - k):
-        model.add(cp_model.LinearExpr.sum([pv.work(d) for d in range(w0, w0 + k + 1)]) <= k)
+    for days in _windows(comp, k + 1, person):
+        before = sum(1 for d in days if d < 0 and d in person.prior_minutes)
+        terms = [pv.work(d) for d in days if d >= 0]
+        model.add(cp_model.LinearExpr.sum(terms) <= k - before)
 
 
-def add_days_off(model: cp_model.CpModel, comp: Compiled, pv: PersonVars) -> None:
+def add_days_off(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:
     """At least min_days_off_per_week days without a shift in every 7-day window of the roster."""
     cap = 7 - comp.request.rules.min_days_off_per_week
-    for w0 in range(comp.days - 6):
-        model.add(cp_model.LinearExpr.sum([pv.work(d) for d in range(w0, w0 + 7)]) <= cap)
+    for days in _windows(comp, 7, person):
+        before = sum(1 for d in days if d < 0 and d in person.prior_minutes)
+        model.add(cp_model.LinearExpr.sum([pv.work(d) for d in days if d >= 0]) <= cap - before)
 
 
 def _minutes(comp: Compiled, pv: PersonVars, days: Iterable[int]) -> Any:
-    ids = [oi for d in days for oi in pv.by_day[d]]
+    ids = [oi for d in days if d >= 0 for oi in pv.by_day[d]]
     return cp_model.LinearExpr.weighted_sum([pv.a[oi] for oi in ids], [comp.options[oi].minutes for oi in ids])
 
 
-def add_weekly_max(model: cp_model.CpModel, comp: Compiled, pv: PersonVars) -> None:
+def add_weekly_max(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:
     """At most max_minutes_per_week worked in every 7-day window (shifts count in the day they start)."""
-    for w0 in range(comp.days - 6):
-        model.add(_minutes(comp, pv, range(w0, w0 + 7)) <= comp.request.rules.max_minutes_per_week)
+    for days in _windows(comp, 7, person):
+        before = sum(person.prior_minutes.get(d, 0) for d in days if d < 0)
+        model.add(_minutes(comp, pv, days) <= comp.request.rules.max_minutes_per_week - before)
 
 
 def add_contract(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:

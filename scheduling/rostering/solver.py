@@ -60,7 +60,9 @@ BLOCK_VARIABLES, BLOCK_SECONDS = 3_000, 2.0
 DESIGN_BAND_SHARE = 0.75
 #: Up to this many group x option variables the bound is the whole model's LP relaxation person by person
 #: (bound.person_lp_bounds, a few seconds); above it, stage 1's aggregated LP (equal on the bench instances).
-PERSON_LP_VARIABLES = 4_000
+PERSON_LP_VARIABLES = 3_000
+#: At most this share of the time left goes to that LP (it falls back to the aggregated bound when it runs out).
+PERSON_LP_SHARE = 0.1
 #: Seconds kept back at the end for extracting and auditing the roster.
 MARGIN_SECONDS = 1.0
 #: Below this many person x option variables, stage 2 considers every option, not only stage 1's starts.
@@ -275,19 +277,22 @@ def _can_add(comp: Compiled, person: StaffInfo, st: _PersonState, oi: int) -> bo
         first, second = (o2, o) if d2 < d else (o, o2)
         if (second.start - first.end) < timedelta(minutes=rules.min_rest_minutes):
             return False
+    prior = person.prior_minutes
     run_lo = d
-    while run_lo - 1 in st.days:
+    while run_lo - 1 in st.days or run_lo - 1 in prior:
         run_lo -= 1
     run_hi = d
     while run_hi + 1 in st.days:
         run_hi += 1
     if run_hi - run_lo + 1 > rules.max_consecutive_days:
         return False
-    for w0 in range(max(0, d - 6), min(d, comp.days - 7) + 1):
+    for w0 in range(max(-6 if prior else 0, d - 6), min(d, comp.days - 7) + 1):
         inside = [x for x in st.days if w0 <= x < w0 + 7]
-        if len(inside) + 1 > 7 - rules.min_days_off_per_week:
+        before = [x for x in prior if w0 <= x < min(0, w0 + 7)]
+        if len(inside) + len(before) + 1 > 7 - rules.min_days_off_per_week:
             return False
-        if sum(comp.options[st.days[x]].minutes for x in inside) + o.minutes > rules.max_minutes_per_week:
+        minutes = sum(comp.options[st.days[x]].minutes for x in inside) + sum(prior[x] for x in before)
+        if minutes + o.minutes > rules.max_minutes_per_week:
             return False
     return True
 
@@ -475,7 +480,8 @@ def solve_roster(
 
     workable = [workable_options(comp, p) for p in comp.staff]
     clock.report("lp_bound")
-    bound = tightest_bound(comp, workable, lp_bounds(comp, workable, DESIGN_BAND_SHARE), PERSON_LP_VARIABLES)
+    bound = tightest_bound(comp, workable, lp_bounds(comp, workable, DESIGN_BAND_SHARE), PERSON_LP_VARIABLES,
+                           PERSON_LP_SHARE * clock.left())
 
     # Stage 1: shift design.
     hours = request.interval_minutes / 60

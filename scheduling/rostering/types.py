@@ -88,6 +88,7 @@ class Staff:
     pattern: str | None = None
     pattern_offset: int | None = None
     pattern_auto: bool = False
+    worked_before: tuple[Period, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -439,6 +440,13 @@ class _Parser:
             )
             for j, u in enumerate(self._list(item, "unavailable", required=False, path=f"{path}.unavailable"))
         )
+        worked_before = tuple(
+            Period(
+                start=self._instant(u, "start", f"{path}.worked_before[{j}].start"),
+                end=self._instant(u, "end", f"{path}.worked_before[{j}].end"),
+            )
+            for j, u in enumerate(self._list(item, "worked_before", required=False, path=f"{path}.worked_before"))
+        )
         prefers_raw = self._get(item, "prefers", f"{path}.prefers", False) or {}
         prefers = Preferences(
             templates=self._names(prefers_raw, "templates", f"{path}.prefers.templates") or (),
@@ -463,6 +471,7 @@ class _Parser:
             pattern=None if auto else pattern,
             pattern_offset=offset,
             pattern_auto=auto,
+            worked_before=worked_before,
         )
 
     def _rules(self, item: Any, path: str) -> Rules:

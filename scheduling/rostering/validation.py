@@ -40,6 +40,10 @@ def _hhmm_minutes(s: str) -> int:
     return t.hour * 60 + t.minute
 
 
+#: How far back ``worked_before`` shifts may start (covers the longest rule: max_consecutive_days <= 14).
+WORKED_BEFORE_DAYS = 14
+
+
 class _Checker:
     """Cross-field checks of a parsed request."""
 
@@ -74,7 +78,22 @@ class _Checker:
         templates = self.templates()
         patterns = self.patterns(templates)
         self.staff(templates, patterns)
+        if tz is not None and 1 <= r.days <= MAX_DAYS:
+            self.worked_before(tz)
         return self.errors
+
+    def worked_before(self, tz: ZoneInfo) -> None:
+        """Shifts of the previous period: each starts before the roster and at most 14 days before it, lasts
+        more than nothing and at most 24 hours."""
+        start = datetime.combine(self.r.start_date, time(0), tzinfo=tz).astimezone(UTC)
+        for i, s in enumerate(self.r.staff):
+            for j, w in enumerate(s.worked_before):
+                path = f"staff[{i}].worked_before[{j}]"
+                if not start - timedelta(days=WORKED_BEFORE_DAYS) <= w.start < start:
+                    self.err(f"{path}.start", f"must be before the roster starts ({start.isoformat()}) and at most "
+                                              f"{WORKED_BEFORE_DAYS} days before it")
+                if not timedelta(0) < w.end - w.start <= timedelta(hours=24):
+                    self.err(f"{path}.end", "must be after start and at most 24 hours after it")
 
     def rules(self) -> None:
         rules = self.r.rules

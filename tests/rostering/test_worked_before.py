@@ -1,0 +1,87 @@
+"""The previous period (``staff[].worked_before``): rest, consecutive days, days off and the weekly maximum hold
+across the roster's first midnight, in the model and in the independent audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduling.rostering import audit_roster, parse_request, solve_roster, validate_request
+from scheduling.rostering.examples import request_body, template
+
+from .test_audit import shift
+
+TZ = ZoneInfo("Europe/London")
+START = date(2027, 1, 4)
+BREAK = ((30, 180, 420),)
+TEMPLATES = [
+    template("early", "06:00", "08:00", 600, breaks=BREAK),
+    template("late", "14:00", "18:00", 600, breaks=BREAK),
+]
+
+
+def at(day: int, hhmm: str) -> datetime:
+    return datetime.combine(START + timedelta(days=day), time.fromisoformat(hhmm), tzinfo=TZ).astimezone(UTC)
+
+
+def period(day: int, hhmm: str, minutes: int = 600) -> dict[str, str]:
+    s = at(day, hhmm)
+    return {"start": s.isoformat(), "end": (s + timedelta(minutes=minutes)).isoformat()}
+
+
+def body(worked_before: list[dict[str, str]], staff_contract: int = 2400, **extra: Any) -> dict[str, Any]:
+    staff = [{"id": "P1", "contract_minutes_per_week": staff_contract, "worked_before": worked_before}]
+    return request_body(START, 7, TEMPLATES, staff, lambda d, t: 1, time_limit_seconds=10, **extra)
+
+
+def worked_days(result: Any) -> set[int]:
+    return {(a.start.astimezone(TZ).date() - START).days for a in result.assignments}
+
+
+def test_rest_after_a_night_that_ends_on_the_first_morning() -> None:
+    # A night 21:00 on the day before the roster ending 07:00 on day 0: with 11 h rest the earliest legal start
+    # on day 0 is 18:00, so no early (06:00-08:00) and no late before 18:00 that day.
+    night = period(-1, "21:00")
+    result = solve_roster(parse_request(body([night])))
+    assert result.violations == []
+    first = min(a.start for a in result.assignments)
+    assert first >= datetime.fromisoformat(night["end"]) + timedelta(minutes=660)
+
+
+def test_days_off_and_runs_continue_from_the_previous_period() -> None:
+    # Five days worked up to the day before the roster: the 7-day window of days -5..1 already holds five working
+    # days (two days off a week), so days 0 and 1 must both be off; a clean start may work them.
+    before = [period(d, "07:00") for d in range(-5, 0)]
+    result = solve_roster(parse_request(body(before)))
+    assert result.violations == []
+    assert not {0, 1} & worked_days(result)
+    # Six days worked before, no weekly days-off rule, at most 6 in a row, and six 10-hour shifts to work in the
+    # seven days: day 0 would be the seventh in a row, so the only roster is days 1..6.
+    rules = {"min_days_off_per_week": 0, "max_consecutive_days": 6, "max_minutes_per_week": 6000,
+             "contract_tolerance_minutes": 0}
+    result = solve_roster(parse_request(body([period(d, "07:00") for d in range(-6, 0)], rules=rules,
+                                             staff_contract=3600)))
+    assert result.violations == []
+    assert worked_days(result) == {1, 2, 3, 4, 5, 6}
+
+
+def test_audit_catches_rest_and_runs_across_the_boundary() -> None:
+    req = parse_request(body([period(-1, "21:00")]))
+    rules = {v.rule for v in audit_roster(req, [shift(0, "08:00", staff_id="P1")])}
+    assert "rest" in rules
+    req = parse_request(body([period(d, "07:00") for d in range(-6, 0)]))
+    rules = {v.rule for v in audit_roster(req, [shift(0, "07:00", staff_id="P1")])}
+    assert {"consecutive_days", "days_off"} <= rules
+    req = parse_request(body([period(d, "07:00", 720) for d in range(-4, 0)], rules={"max_minutes_per_week": 2880}))
+    rules = {v.rule for v in audit_roster(req, [shift(0, "07:00", staff_id="P1")])}
+    assert "weekly_max" in rules  # 4 x 12 h + 10 h in days -4..2 is over 48 h
+    # Without the previous period the same shifts break only the (one-shift) contract.
+    assert {v.rule for v in audit_roster(parse_request(body([])), [shift(0, "07:00", staff_id="P1")])} == {"contract"}
+
+
+def test_bad_previous_shifts_are_named() -> None:
+    errors = dict(validate_request(body([period(0, "07:00"), period(-20, "07:00"), period(-1, "07:00", 0)])))
+    assert "staff[0].worked_before[0].start" in errors
+    assert "staff[0].worked_before[1].start" in errors
+    assert "staff[0].worked_before[2].end" in errors
