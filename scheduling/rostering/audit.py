@@ -180,6 +180,8 @@ def _check_person(
             out.append(Violation("consecutive_days", s.id, msg))
             flagged = True
     for w0 in range(-6 if before else 0, request.days - 6):
+        if not any(worked[d] for d in range(max(0, w0), w0 + 7)):
+            continue  # nothing of this roster in the window: a breach there is the previous period's alone
         off = sum(not worked[d] for d in range(w0, w0 + 7))
         if off < rules.min_days_off_per_week:
             out.append(Violation("days_off", s.id, f"only {off} days off in days {w0}..{w0 + 6}"))

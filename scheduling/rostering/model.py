@@ -366,7 +366,8 @@ def add_rest(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, rest_minut
 
 def _windows(comp: Compiled, length: int, person: StaffInfo) -> Iterable[range]:
     """Every run of ``length`` consecutive days that holds a roster day and lies inside the roster or reaches
-    back into the person's previous period (``worked_before``)."""
+    back into the person's previous period (``worked_before``). Where the previous period alone already breaks a
+    window's limit, the roster's part of it must stay empty (the roster cannot undo the past; it must not add)."""
     first = -(length - 1) if person.prior_minutes else 0
     for w0 in range(first, comp.days - length + 1):
         yield range(w0, w0 + length)
@@ -378,7 +379,7 @@ def add_consecutive_days(model: cp_model.CpModel, comp: Compiled, pv: PersonVars
     for days in _windows(comp, k + 1, person):
         before = sum(1 for d in days if d < 0 and d in person.prior_minutes)
         terms = [pv.work(d) for d in days if d >= 0]
-        model.add(cp_model.LinearExpr.sum(terms) <= k - before)
+        model.add(cp_model.LinearExpr.sum(terms) <= max(0, k - before))
 
 
 def add_days_off(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:
@@ -386,7 +387,7 @@ def add_days_off(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person
     cap = 7 - comp.request.rules.min_days_off_per_week
     for days in _windows(comp, 7, person):
         before = sum(1 for d in days if d < 0 and d in person.prior_minutes)
-        model.add(cp_model.LinearExpr.sum([pv.work(d) for d in days if d >= 0]) <= cap - before)
+        model.add(cp_model.LinearExpr.sum([pv.work(d) for d in days if d >= 0]) <= max(0, cap - before))
 
 
 def _minutes(comp: Compiled, pv: PersonVars, days: Iterable[int]) -> Any:
@@ -398,7 +399,7 @@ def add_weekly_max(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, pers
     """At most max_minutes_per_week worked in every 7-day window (shifts count in the day they start)."""
     for days in _windows(comp, 7, person):
         before = sum(person.prior_minutes.get(d, 0) for d in days if d < 0)
-        model.add(_minutes(comp, pv, days) <= comp.request.rules.max_minutes_per_week - before)
+        model.add(_minutes(comp, pv, days) <= max(0, comp.request.rules.max_minutes_per_week - before))
 
 
 def add_contract(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:

@@ -221,6 +221,8 @@ def precheck(comp: Compiled, clock: _Clock) -> tuple[list[Conflict], list[list[i
             person.contract_lo,
             person.contract_hi,
             person.touched_days,
+            person.rest_blocked,
+            tuple(sorted(person.prior_minutes.items())),
         )
 
     group_size: dict[tuple, int] = {}

@@ -73,6 +73,9 @@ def test_audit_catches_rest_and_runs_across_the_boundary() -> None:
     req = parse_request(body([period(d, "07:00") for d in range(-6, 0)]))
     rules = {v.rule for v in audit_roster(req, [shift(0, "07:00", staff_id="P1")])}
     assert {"consecutive_days", "days_off"} <= rules
+    # The previous period alone breaks days -6..0; a roster that stays off until day 3 is not to blame.
+    rules = {v.rule for v in audit_roster(req, [shift(3, "07:00", staff_id="P1")])}
+    assert not {"consecutive_days", "days_off", "weekly_max"} & rules
     req = parse_request(body([period(d, "07:00", 720) for d in range(-4, 0)], rules={"max_minutes_per_week": 2880}))
     rules = {v.rule for v in audit_roster(req, [shift(0, "07:00", staff_id="P1")])}
     assert "weekly_max" in rules  # 4 x 12 h + 10 h in days -4..2 is over 48 h
@@ -85,3 +88,20 @@ def test_bad_previous_shifts_are_named() -> None:
     assert "staff[0].worked_before[0].start" in errors
     assert "staff[0].worked_before[1].start" in errors
     assert "staff[0].worked_before[2].end" in errors
+
+
+def test_pre_check_rosters_respect_each_persons_previous_period() -> None:
+    # Two people alike but for the previous period: the pre-check (cached per identical circumstances) must not
+    # hand the clean starter's roster to the one who worked the six days before.
+    from scheduling.rostering.grid import compile_request
+    from scheduling.rostering.solver import _assignments, _Clock, precheck
+
+    b = body([])
+    b["staff"].append({"id": "P2", "contract_minutes_per_week": 2400,
+                       "worked_before": [period(d, "07:00") for d in range(-6, 0)]})
+    req = parse_request(b)
+    comp = compile_request(req)
+    conflicts, schedules = precheck(comp, _Clock(10, None, None))
+    assert conflicts == []
+    roster = _assignments(comp, [s or [] for s in schedules], None)
+    assert [v for v in audit_roster(req, roster) if v.rule != "breaks"] == []
