@@ -55,7 +55,7 @@ SINGLE_MODEL_LIMIT = 8_000
 #: Share of the time left after stage 1 kept for placing breaks after the block LNS.
 BREAKS_SHARE = 0.08
 #: Person x option variables per LNS block, and the time limit of one block's solve.
-BLOCK_VARIABLES, BLOCK_SECONDS = 3_000, 2.0
+BLOCK_VARIABLES, BLOCK_SECONDS = 1_500, 0.5
 #: Stage 1 plans total hours up to this share of the staff's contract bands (see build_design_model).
 DESIGN_BAND_SHARE = 0.75
 #: Up to this many group x option variables the bound is the whole model's LP relaxation person by person
