@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,6 +39,9 @@ def test_roster_solve_audit_and_exports(client: TestClient) -> None:
     assert res["violations"] == [] and res["assignments"]
     assert len(res["coverage"]) == 7 * 48
     assert res["kpis"]
+    # The example's PCRO-001 ends a night at 07:00 on the first morning: 11 h rest before their next start.
+    first = min(datetime.fromisoformat(a["start"]) for a in res["assignments"] if a["staff_id"] == "PCRO-001")
+    assert first >= datetime.fromisoformat("2027-01-04T18:00:00+00:00")
     csv = client.get(f"/v1/rosters/{rid}/export", params={"format": "csv"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.strip().splitlines()

@@ -137,7 +137,7 @@ ROSTER_EXAMPLE: dict[str, Any] = {
     ],
     "staff": [
         {"id": f"PCRO-{i:03d}", "contract_minutes_per_week": 2220, "skills": ["999", "101"]} for i in range(1, 7)
-    ],
+    ],  # PCRO-001 ends a night at 07:00 on the first morning (worked_before, added below)
     "rules": {
         "min_rest_minutes": 660,
         "max_consecutive_days": 6,
@@ -147,6 +147,9 @@ ROSTER_EXAMPLE: dict[str, Any] = {
     },
     "time_limit_seconds": 20,
 }
+ROSTER_EXAMPLE["staff"][0]["worked_before"] = [
+    {"start": "2027-01-03T21:00:00+00:00", "end": "2027-01-04T07:00:00+00:00"}
+]
 
 
 class RosterCreate(_Strict):
