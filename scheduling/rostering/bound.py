@@ -8,11 +8,19 @@ LP optimum is a lower bound on the coverage cost of any roster that keeps the ha
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ortools.linear_solver import pywraplp
 
 from scheduling.rostering.grid import Compiled
-from scheduling.rostering.model import LpBackend, build_design_model
+from scheduling.rostering.model import (
+    LpBackend,
+    add_break_counts,
+    add_coverage,
+    add_workforce_limits,
+    build_design_model,
+    coverage_objective,
+)
 
 
 @dataclass(frozen=True)
@@ -29,40 +37,40 @@ class LpBound:
 
 
 def lp_bounds(comp: Compiled, workable: list[list[list[int]]], hint_band_share: float = 1.0) -> LpBound:
-    """Solve the LP relaxation twice: for the weighted coverage cost, and for plain under-coverage alone; with
-    ``hint_band_share`` < 1 a third time with stage 1's hours cap, whose optimum becomes stage 1's hint."""
-    values: list[float] = []
-    status = "OPTIMAL"
-    seconds = 0.0
-    x: dict[int, float] = {}
-    y: dict[tuple, float] = {}
-    runs = ["coverage", "under"] + (["hint"] if hint_band_share < 1.0 else [])
-    for objective in runs:
-        solver = pywraplp.Solver.CreateSolver("GLOP")
-        if solver is None:  # pragma: no cover - GLOP ships with ortools
-            return LpBound(0.0, 0.0, "UNAVAILABLE", 0.0)
-        share = hint_band_share if objective == "hint" else 1.0
-        design = build_design_model(LpBackend(solver), comp, workable, share)
-        if objective != "under":
-            solver.Minimize(design.objective)
-        else:
-            solver.Minimize(solver.Sum(list(design.under.values())))
-        code = solver.Solve()
-        seconds += solver.wall_time() / 1000
-        if objective == "hint":
-            if code == pywraplp.Solver.OPTIMAL:
-                x = {k: v.solution_value() for k, v in design.x.items()}
-                y = {k: v.solution_value() for k, v in design.y.items()}
-            continue
-        if code != pywraplp.Solver.OPTIMAL:
-            status = {pywraplp.Solver.INFEASIBLE: "INFEASIBLE"}.get(code, "NOT_SOLVED")
-            values.append(0.0)
-        else:
-            values.append(solver.Objective().Value())
-            if objective == "coverage":
-                x = {k: v.solution_value() for k, v in design.x.items()}
-                y = {k: v.solution_value() for k, v in design.y.items()}
-    return LpBound(values[0], values[1], status, seconds, x, y)
+    """Solve the LP relaxation for the weighted coverage cost, then (same model, new objective) for plain
+    under-coverage alone; with ``hint_band_share`` < 1 also stage 1's LP with its hours cap, whose optimum
+    becomes stage 1's hint."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with ortools
+        return LpBound(0.0, 0.0, "UNAVAILABLE", 0.0)
+    design = build_design_model(LpBackend(solver), comp, workable)
+    cost, status = _minimise(solver, design.objective)
+    x = {k: v.solution_value() for k, v in design.x.items()} if cost is not None else {}
+    y = {k: v.solution_value() for k, v in design.y.items()} if cost is not None else {}
+    under, status_under = _minimise(solver, solver.Sum(list(design.under.values())))
+    seconds = solver.wall_time() / 1000
+    if hint_band_share < 1.0:
+        hint_solver = pywraplp.Solver.CreateSolver("GLOP")
+        hint = build_design_model(LpBackend(hint_solver), comp, workable, hint_band_share)
+        if _minimise(hint_solver, hint.objective)[0] is not None:
+            x = {k: v.solution_value() for k, v in hint.x.items()}
+            y = {k: v.solution_value() for k, v in hint.y.items()}
+        seconds += hint_solver.wall_time() / 1000
+    return LpBound(cost or 0.0, under or 0.0, _worst(status, status_under), seconds, x, y)
+
+
+def _minimise(solver: pywraplp.Solver, objective: Any) -> tuple[float | None, str]:
+    """Minimise ``objective`` on the model built so far: (optimum or None, "OPTIMAL"/"INFEASIBLE"/"NOT_SOLVED")."""
+    solver.Minimize(objective)
+    code = solver.Solve()
+    if code == pywraplp.Solver.OPTIMAL:
+        return solver.Objective().Value(), "OPTIMAL"
+    return None, {pywraplp.Solver.INFEASIBLE: "INFEASIBLE"}.get(code, "NOT_SOLVED")
+
+
+def _worst(*statuses: str) -> str:
+    """The last status that is not OPTIMAL, else OPTIMAL."""
+    return next((st for st in reversed(statuses) if st != "OPTIMAL"), "OPTIMAL")
 
 
 def staff_groups(comp: Compiled, workable: list[list[list[int]]]) -> list[tuple[list[int], list[list[int]]]]:
@@ -80,78 +88,33 @@ def person_lp_bounds(
     comp: Compiled, workable: list[list[list[int]]], time_limit: float | None = None
 ) -> LpBound:
     """The LP relaxation of the whole roster model, person by person (people with identical options and
-    contracts pooled into one group, which is exact for an LP): every hard rule of every person as a linear
-    constraint, breaks as counts. Tighter than ``lp_bounds`` (whose stage-1 limits sum the rules over all
-    staff, so that part-timers' hours could stand in for night workers'); patterns are left out (a valid
-    relaxation: they only remove rosters). ``time_limit`` (seconds) bounds its two solves together (then NOT_SOLVED)."""
-    from scheduling.rostering.model import (
-        _rest_horizon_days,
-        add_break_counts,
-        add_coverage,
-        coverage_objective,
-        rest_conflicts,
-    )
-
-    rules = comp.request.rules
-    values: list[float] = []
-    status = "OPTIMAL"
-    seconds = 0.0
-    groups = staff_groups(comp, workable)
-    for objective in ("coverage", "under"):
-        solver = pywraplp.Solver.CreateSolver("GLOP")
-        if solver is None:  # pragma: no cover - GLOP ships with ortools
-            return LpBound(0.0, 0.0, "UNAVAILABLE", 0.0)
-        b = LpBackend(solver)
-        users: dict[int, list] = {}
-        span = _rest_horizon_days(comp, rules.min_rest_minutes)
-        for gi, (people, per_day) in enumerate(groups):
-            size = len(people)
-            x = {oi: b.var(0, size, f"x_{gi}_{oi}") for day in per_day for oi in day}
-            for oi, v in x.items():
-                users.setdefault(oi, []).append(v)
-            work = [b.total([x[oi] for oi in day]) if day else None for day in per_day]
-            for d, day in enumerate(per_day):
-                if len(day) > 1:
-                    b.add(work[d] <= size)
-                for d2 in range(d + 1, min(comp.days, d + span + 1)):
-                    for early, late in rest_conflicts(comp, day, per_day[d2], rules.min_rest_minutes):
-                        b.add(b.total([x[oi] for oi in early + late]) <= size)
-            for length, cap in ((rules.max_consecutive_days + 1, rules.max_consecutive_days),
-                                (7, 7 - rules.min_days_off_per_week)):
-                for w0 in range(comp.days - length + 1):
-                    terms = [work[d] for d in range(w0, w0 + length) if work[d] is not None]
-                    if terms:
-                        b.add(b.total(terms) <= cap * size)
-            for w0 in range(comp.days - 6):
-                ids = [oi for d in range(w0, w0 + 7) for oi in per_day[d]]
-                if ids:
-                    b.add(b.total([x[oi] for oi in ids], [comp.options[oi].minutes for oi in ids])
-                          <= rules.max_minutes_per_week * size)
-            ids = list(x)
-            person = comp.staff[people[0]]
-            total = b.total([x[oi] for oi in ids], [comp.options[oi].minutes for oi in ids]) if ids else 0
-            b.add(total >= person.contract_lo * size)
-            b.add(total <= person.contract_hi * size)
-        count = {}
-        for oi, vs in sorted(users.items()):
-            count[oi] = b.var(0, len(vs) * len(comp.staff), f"n_{oi}")
-            b.add(count[oi] == b.total(vs))
-        y = add_break_counts(b, comp, count, {oi: len(comp.staff) for oi in count})
-        under, over, _ = add_coverage(b, comp, count, y, len(comp.staff))
-        if time_limit is not None:
-            solver.SetTimeLimit(max(1, int(time_limit * 500)))  # half each, in milliseconds
-        if objective == "coverage":
-            solver.Minimize(coverage_objective(b, comp, under, over))
-        else:
-            solver.Minimize(solver.Sum(list(under.values())))
-        code = solver.Solve()
-        seconds += solver.wall_time() / 1000
-        if code != pywraplp.Solver.OPTIMAL:
-            status = {pywraplp.Solver.INFEASIBLE: "INFEASIBLE"}.get(code, "NOT_SOLVED")
-            values.append(0.0)
-        else:
-            values.append(solver.Objective().Value())
-    return LpBound(values[0], values[1], status, seconds)
+    contracts pooled into one group, which is exact for an LP): stage 1's workforce limits applied to each
+    group instead of to the whole staff, breaks as counts. Tighter than ``lp_bounds`` where pooling everyone
+    lets part-timers' hours stand in for night workers'; patterns are left out (a valid relaxation: they only
+    remove rosters). ``time_limit`` (seconds) bounds its two solves together (then NOT_SOLVED)."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with ortools
+        return LpBound(0.0, 0.0, "UNAVAILABLE", 0.0)
+    b = LpBackend(solver)
+    users: dict[int, list] = {}
+    for gi, (people, per_day) in enumerate(staff_groups(comp, workable)):
+        x = {oi: b.var(0, len(people), f"x_{gi}_{oi}") for day in per_day for oi in day}
+        for oi, v in x.items():
+            users.setdefault(oi, []).append(v)
+        add_workforce_limits(b, comp, x, [per_day] * len(people), people=[comp.staff[p] for p in people])
+    count = {}
+    for oi, vs in sorted(users.items()):
+        count[oi] = b.var(0, len(comp.staff), f"n_{oi}")
+        b.add(count[oi] == b.total(vs))
+    y = add_break_counts(b, comp, count, {oi: len(comp.staff) for oi in count})
+    under, over, _ = add_coverage(b, comp, count, y, len(comp.staff))
+    if time_limit is not None:
+        solver.SetTimeLimit(max(1, int(time_limit * 500)))  # half each, in milliseconds
+    cost, status = _minimise(solver, coverage_objective(b, comp, under, over))
+    if time_limit is not None:
+        solver.SetTimeLimit(max(1, int(time_limit * 500)))
+    short, status_under = _minimise(solver, solver.Sum(list(under.values())))
+    return LpBound(cost or 0.0, short or 0.0, _worst(status, status_under), solver.wall_time() / 1000)
 
 
 def person_lp_size(comp: Compiled, workable: list[list[list[int]]]) -> int:

@@ -222,11 +222,25 @@ def build_design_model(
     x = {oi: b.var(0, cnt, f"x_{oi}") for oi, cnt in sorted(can_work.items())}
     y = add_break_counts(b, comp, x, can_work)
     under, over, _ = add_coverage(b, comp, x, y, len(comp.staff))
+    add_workforce_limits(b, comp, x, workable, band_share)
+    return DesignModel(x=x, y=y, under=under, over=over, objective=coverage_objective(b, comp, under, over))
+
+
+def add_workforce_limits(
+    b: Backend,
+    comp: Compiled,
+    x: dict[int, Any],
+    workable: list[list[list[int]]],
+    band_share: float = 1.0,
+    people: Sequence[StaffInfo] | None = None,
+) -> None:
+    """Every per-person hard rule summed over ``people`` (default: all staff; ``workable`` is theirs, one list
+    of options per day each): shifts ``x`` of theirs stay within what they could work between them. Stage 1
+    applies it to the whole staff, the per-person LP bound to each group of identical people."""
     add_daily_capacity(b, comp, x, workable)
     add_aggregate_rest(b, comp, x, workable)
     add_aggregate_windows(b, comp, x, workable)
-    add_aggregate_contracts(b, comp, x, band_share)
-    return DesignModel(x=x, y=y, under=under, over=over, objective=coverage_objective(b, comp, under, over))
+    add_aggregate_contracts(b, comp, x, band_share, people)
 
 
 def add_daily_capacity(b: Backend, comp: Compiled, x: dict[int, Any], workable: list[list[list[int]]]) -> None:
@@ -297,13 +311,17 @@ def add_aggregate_windows(b: Backend, comp: Compiled, x: dict[int, Any], workabl
                 b.add(b.total(opts, mins) <= rules.max_minutes_per_week * len(workable))
 
 
-def add_aggregate_contracts(b: Backend, comp: Compiled, x: dict[int, Any], band_share: float = 1.0) -> None:
-    """Total minutes between the sums of everyone's contract bands (the upper end at ``band_share`` of it)."""
+def add_aggregate_contracts(
+    b: Backend, comp: Compiled, x: dict[int, Any], band_share: float = 1.0, people: Sequence[StaffInfo] | None = None
+) -> None:
+    """Total minutes between the sums of ``people``'s (default: everyone's) contract bands (the upper end at
+    ``band_share`` of it)."""
+    staff = comp.staff if people is None else people
     ids = list(x)
     mins = [comp.options[oi].minutes for oi in ids]
     total = b.total([x[oi] for oi in ids], mins)
-    b.add(total >= sum(p.contract_lo for p in comp.staff))
-    b.add(total <= int(sum(p.contract_lo + band_share * (p.contract_hi - p.contract_lo) for p in comp.staff)))
+    b.add(total >= sum(p.contract_lo for p in staff))
+    b.add(total <= int(sum(p.contract_lo + band_share * (p.contract_hi - p.contract_lo) for p in staff)))
 
 
 # ---------------------------------------------------------------------------------------------------------
