@@ -22,6 +22,7 @@ from scheduling.rostering.types import (
     Staff,
     Violation,
 )
+from scheduling.rostering.validation import WORKED_BEFORE_DAYS
 
 #: Rule families the audit checks (names shared with conflict diagnosis).
 RULES = (
@@ -165,7 +166,7 @@ def _check_person(
         if c > 1:
             out.append(Violation("one_shift_per_day", s.id, f"{c} shifts start on day {d}"))
     # Days before the roster (negative) hold the previous period's shifts; windows reach back into it.
-    back = 14 if before else 0
+    back = WORKED_BEFORE_DAYS if before else 0
     prior_minutes: dict[int, int] = defaultdict(int)
     for w in before:
         prior_minutes[_local_day(request, tz, w.start)] += int((w.end - w.start) / timedelta(minutes=1))
