@@ -184,6 +184,15 @@ def add_coverage(
     return under, over, phones
 
 
+def coverage_cost(required: Sequence[int], on_phones: Sequence[int]) -> int:
+    """The coverage objective's value for agents on the phones per interval (the same weights and units)."""
+    w = interval_weights(required)
+    return sum(
+        UNDER_UNIT * wi * max(0, r - s) + OVER_UNIT * max(0, s - r)
+        for wi, r, s in zip(w, required, on_phones, strict=True)
+    )
+
+
 def coverage_objective(b: Backend, comp: Compiled, under: dict[int, Any], over: dict[int, Any]) -> Any:
     """Weighted under-coverage first (weight grows with the requirement), then over-coverage."""
     w = interval_weights(comp.required)

@@ -25,15 +25,13 @@ from scheduling.rostering.bound import LpBound, lp_bounds, tightest_bound
 from scheduling.rostering.grid import Compiled, StaffInfo, compile_request
 from scheduling.rostering.model import (
     FAMILIES,
-    OVER_UNIT,
-    UNDER_UNIT,
     CpBackend,
     add_person,
     build_assignment_model,
     build_break_model,
     build_design_model,
+    coverage_cost,
     fill_cost,
-    interval_weights,
     workable_options,
 )
 from scheduling.rostering.types import (
@@ -425,10 +423,9 @@ def _result(
     coverage = roster_coverage(req, assignments)
     violations = audit_roster(req, assignments, patterns)
     hours = req.interval_minutes / 60
-    w = interval_weights([c.required for c in coverage])
     under = [max(0, c.required - c.scheduled) for c in coverage]
     over = [max(0, c.scheduled - c.required) for c in coverage]
-    cost = sum(UNDER_UNIT * wi * u for wi, u in zip(w, under, strict=True)) + OVER_UNIT * sum(over)
+    cost = coverage_cost([c.required for c in coverage], [c.scheduled for c in coverage])
     kpis: dict[str, Any] = {
         "required_agent_hours": sum(c.required for c in coverage) * hours,
         "scheduled_agent_hours": sum(c.scheduled for c in coverage) * hours,
@@ -823,12 +820,7 @@ def _count(roster: list[list[int]], oi: int) -> int:
 
 def _cost_of(comp: Compiled, chosen: list[list[int]]) -> float:
     """Coverage cost of a roster with greedily placed breaks (for choosing the better starting hint)."""
-    w = interval_weights(comp.required)
-    _, on = place_breaks(comp, chosen)
-    return sum(
-        UNDER_UNIT * wi * max(0, r - s) + OVER_UNIT * max(0, s - r)
-        for wi, r, s in zip(w, comp.required, on, strict=True)
-    )
+    return coverage_cost(comp.required, place_breaks(comp, chosen)[1])
 
 
 def design_shifts(request: RosterRequest, seconds: float | None = None) -> dict[str, Any]:
