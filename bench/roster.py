@@ -4,6 +4,8 @@ comparison with pyworkforce's MinRequiredResources. Prints Markdown tables.
 Run: .venv/bin/python bench/roster.py [--only small,medium,large] [--pyworkforce-venv /tmp/fcr-pwf-venv]
 (about 7 minutes: 30 + 60 + 115 s of solving plus two 60-s design solves; the pyworkforce venv is created on
 first use, outside the product's venv, and the comparison is skipped with a message when it cannot be).
+With --roster-lp SECONDS it solves nothing and prints instead, per instance, the roster LP bound by column
+generation (scheduling.rostering.bound.roster_lp_bound) next to the per-person and aggregate LP bounds.
 
 Demand: /work/shared/data/montco_pa_911_calls_15min.csv (call_type ALL; "Montgomery County, PA 911 calls,
 montcoalert.org", ODbL/DbCL), day-for-day from a Monday of 2016 onto the roster's Europe/London local days at
@@ -40,8 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scheduling.queueing import Targets, required_agents
 from scheduling.rostering import parse_request, solve_roster
+from scheduling.rostering.bound import lp_bounds, person_lp_bounds, roster_groups, roster_lp_bound
 from scheduling.rostering.examples import control_room_templates, request_body, requirement_rows
-from scheduling.rostering.solver import design_shifts
+from scheduling.rostering.grid import compile_request
+from scheduling.rostering.model import workable_options
+from scheduling.rostering.solver import check_person, design_shifts
 
 DATA = Path("/work/shared/data/montco_pa_911_calls_15min.csv")
 AHT_SECONDS = 300.0
@@ -202,6 +207,30 @@ def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]
     }
 
 
+def roster_lp_table(instances: list[Instance], calls: dict[datetime, float], seconds: float) -> None:
+    """Print the three LP bounds on under-coverage per instance: aggregate (stage 1), per person, whole rosters."""
+    print("| instance | aggregate LP agent-h | per-person LP agent-h | roster LP lower agent-h | roster LP master"
+          " agent-h | converged | iterations | columns | seconds |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+    for inst in instances:
+        body, _ = build_body(inst, calls)
+        comp = compile_request(parse_request(body))
+        hours = comp.request.interval_minutes / 60
+        workable = [workable_options(comp, p) for p in comp.staff]
+        first: list[list[int]] = [[] for _ in comp.staff]
+        for people in roster_groups(comp, workable):
+            found = check_person(comp, comp.staff[people[0]])
+            if not isinstance(found, list):
+                sys.exit(f"{inst.name}: {comp.staff[people[0]].staff.id} has no rule-abiding roster")
+            first[people[0]] = found
+        aggregate = lp_bounds(comp, workable).under_intervals * hours
+        person = person_lp_bounds(comp, workable).under_intervals * hours
+        rl = roster_lp_bound(comp, workable, first, seconds)
+        print(f"| {inst.name} | {aggregate:.2f} | {person:.2f} | {rl.under_intervals * hours:.2f} |"
+              f" {rl.master_under_intervals * hours:.2f} | {'yes' if rl.converged else 'no'} | {rl.iterations} |"
+              f" {rl.columns} | {rl.seconds:.0f} |", flush=True)
+
+
 def day_only_problem(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The instance restricted to templates that end by midnight, without breaks (pyworkforce has neither),
     and the requirement clipped to the hours those shifts can reach (local 06:00-24:00)."""
@@ -330,11 +359,16 @@ def main() -> None:
     parser.add_argument("--only", default="small,medium,large", help="comma-separated instance names")
     parser.add_argument("--pyworkforce-venv", type=Path, default=None, help="venv for pyworkforce (made on demand)")
     parser.add_argument("--compare-seconds", type=float, default=60.0, help="time limit of each design solve")
+    parser.add_argument("--roster-lp", type=float, default=None, metavar="SECONDS",
+                        help="print the LP bounds (roster LP by column generation, this time limit) and stop")
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"{DATA} not found: the bench needs the shared Montco data")
     calls = load_calls()
     wanted = set(args.only.split(","))
+    if args.roster_lp is not None:
+        roster_lp_table([inst for inst in INSTANCES if inst.name in wanted], calls, args.roster_lp)
+        return
     results = [run_instance(inst, calls) for inst in INSTANCES if inst.name in wanted]
     print("| instance | staff x days | intervals | required agent-h | first roster s | final roster s | status |"
           " under agent-h | LP lower bound agent-h | under above bound | over agent-h | cost gap vs LP |"

@@ -7,16 +7,22 @@ LP optimum is a lower bound on the coverage cost of any roster that keeps the ha
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
 
 from scheduling.rostering.grid import Compiled
 from scheduling.rostering.model import (
     LpBackend,
     add_break_counts,
     add_coverage,
+    add_person,
     add_workforce_limits,
     build_design_model,
     coverage_objective,
@@ -140,3 +146,168 @@ def tightest_bound(
         seconds=aggregate.seconds + person.seconds,
         kind="per person",
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The roster LP (Dantzig-Wolfe): column generation over whole per-person rosters.
+@dataclass(frozen=True)
+class RosterLpBound:
+    """The LP over the convex hull of each person's rule-abiding rosters, by column generation: ``under_intervals``
+    is the best Lagrangian lower bound (valid wherever it stopped), ``master_under_intervals`` the restricted
+    master's value; the roster LP's optimum lies between them (equal when ``converged``)."""
+
+    under_intervals: float
+    master_under_intervals: float
+    iterations: int
+    columns: int
+    seconds: float
+    converged: bool
+
+
+def roster_groups(comp: Compiled, workable: list[list[list[int]]]) -> list[list[int]]:
+    """People whose rule-abiding rosters are the same set (options, contract band, pattern, previous period)."""
+    groups: dict[tuple, list[int]] = {}
+    for p, per_day in enumerate(workable):
+        person = comp.staff[p]
+        key = (
+            tuple(tuple(day) for day in per_day),
+            person.contract_lo,
+            person.contract_hi,
+            tuple(person.pattern_choices),
+            tuple(sorted(person.prior_minutes.items())),
+        )
+        groups.setdefault(key, []).append(p)
+    return list(groups.values())
+
+
+def roster_lp_bound(
+    comp: Compiled,
+    workable: list[list[list[int]]],
+    first_rosters: Sequence[Sequence[int]],
+    time_limit: float,
+    pricing_seconds: float = 10.0,
+    smoothing: float = 0.7,
+    workers: int = 2,
+) -> RosterLpBound:
+    """Lower bound on under-coverage (agent-intervals) of any roster that keeps the hard rules, from the LP whose
+    columns are whole rosters of one person: at least as tight as ``person_lp_bounds`` (whose fractional person
+    may, for instance, work 1.67 twelve-hour shifts to meet a 20-hour contract that only an 8 + 12 can meet).
+
+    Master LP (GLOP): rosters chosen per group with weights summing to the group's size, break counts and
+    coverage as in stage 1. Pricing: each group's cheapest roster at the master's option prices, one CP-SAT model
+    of the person's hard rules (``add_person``) per group, solved in ``workers`` threads. Duals are smoothed
+    (Wentges, ``smoothing``) because plain column generation tails off for hundreds of iterations on covering
+    problems; every pricing round at duals pi gives the Lagrangian bound L(pi) = min over the coverage LP of
+    (objective - pi.n) + sum of group size x cheapest roster price, valid even when the search is stopped early.
+    ``first_rosters`` (one rule-abiding roster per person, e.g. the pre-check's) seed the master."""
+    started = time.monotonic()
+    groups = roster_groups(comp, workable)
+    options = sorted({oi for per_day in workable for day in per_day for oi in day})
+    master, link, convexity = _roster_master(comp, options, [len(g) for g in groups])
+    lagrange_lp, lagrange_n, lagrange_objective = _coverage_lp(comp, options)
+    seen: set[tuple[int, frozenset[int]]] = set()
+
+    def add_column(gi: int, roster: Sequence[int]) -> bool:
+        key = (gi, frozenset(roster))
+        if key in seen:
+            return False
+        seen.add(key)
+        v = master.NumVar(0, len(groups[gi]), f"roster_{len(seen)}")
+        convexity[gi].SetCoefficient(v, 1)
+        for oi in roster:
+            link[oi].SetCoefficient(v, -1)
+        return True
+
+    for gi, people in enumerate(groups):
+        add_column(gi, first_rosters[people[0]])
+    center: dict[int, float] | None = None
+    best, value, iterations, converged = -math.inf, math.inf, 0, False
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        while time.monotonic() - started < time_limit:
+            iterations += 1
+            if master.Solve() != pywraplp.Solver.OPTIMAL:
+                break
+            value = master.Objective().Value()
+            duals = {oi: link[oi].dual_value() for oi in options}
+            mu = [c.dual_value() for c in convexity]
+            prices = duals if center is None else {
+                oi: smoothing * center[oi] + (1 - smoothing) * duals[oi] for oi in options
+            }
+            seconds = min(pricing_seconds, max(0.1, time_limit - (time.monotonic() - started)))
+            reps = [g[0] for g in groups]
+            found = list(pool.map(
+                _cheapest_rosters,
+                [comp] * len(reps), reps, [workable[p] for p in reps], [prices] * len(reps), [seconds] * len(reps),
+            ))
+            lagrange_lp.Minimize(lagrange_objective - lagrange_lp.Sum([prices[oi] * lagrange_n[oi] for oi in options]))
+            if lagrange_lp.Solve() == pywraplp.Solver.OPTIMAL:
+                priced = sum(len(g) * lb for g, (_, lb) in zip(groups, found, strict=True))
+                bound = lagrange_lp.Objective().Value() + priced
+                if bound > best:
+                    best, center = bound, prices
+            added = 0
+            for gi, (rosters, _) in enumerate(found):
+                for roster in rosters:
+                    if sum(duals[oi] for oi in roster) - mu[gi] < -1e-6:
+                        added += add_column(gi, roster)
+            if added == 0:
+                if prices is duals:
+                    converged = True
+                    break
+                center = None  # smoothed duals priced nothing new: price at the master's own duals next
+            if value - best <= 1e-6 * max(1.0, abs(value)):
+                converged = True
+                break
+    return RosterLpBound(max(0.0, best), value, iterations, len(seen), time.monotonic() - started, converged)
+
+
+def _roster_master(
+    comp: Compiled, options: list[int], sizes: list[int]
+) -> tuple[pywraplp.Solver, dict[int, Any], list[Any]]:
+    """The master LP without columns: option counts n linked to the rosters (n_o - sum of rosters with o = 0; n
+    is not returned, only these rows touch it) and one convexity row per group (its weights sum to its size)."""
+    master, n, objective = _coverage_lp(comp, options)
+    master.Minimize(objective)
+    link = {}
+    for oi in options:
+        row = master.Constraint(0, 0)
+        row.SetCoefficient(n[oi], 1)
+        link[oi] = row
+    return master, link, [master.Constraint(size, size) for size in sizes]
+
+
+def _coverage_lp(comp: Compiled, options: list[int]) -> tuple[pywraplp.Solver, dict[int, Any], Any]:
+    """Option counts, break counts and coverage (stage 1's functions) with plain under-coverage as objective."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    b = LpBackend(solver)
+    staff = len(comp.staff)
+    n = {oi: solver.NumVar(0, staff, f"n_{oi}") for oi in options}
+    y = add_break_counts(b, comp, n, dict.fromkeys(options, staff))
+    under, _, _ = add_coverage(b, comp, n, y, staff)
+    return solver, n, solver.Sum(list(under.values()))
+
+
+def _cheapest_rosters(
+    comp: Compiled, p: int, per_day: list[list[int]], prices: dict[int, float], seconds: float
+) -> tuple[list[list[int]], float]:
+    """Person p's rule-abiding rosters at least price (sum of their options' prices), best last, and a lower
+    bound on that price (CP-SAT's bound, less the rounding of prices to integers)."""
+    model = cp_model.CpModel()
+    pv = add_person(model, comp, comp.staff[p], per_day)
+    scale = 1e6 / max(1e-9, max((abs(prices[oi]) for oi in pv.a), default=1.0))
+    model.minimize(cp_model.LinearExpr.weighted_sum(
+        list(pv.a.values()), [round(scale * prices[oi]) for oi in pv.a]
+    ))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 1
+    rosters: list[list[int]] = []
+
+    class Collect(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            rosters.append([oi for oi, v in pv.a.items() if self.boolean_value(v)])
+
+    status = solver.solve(model, Collect())
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return [], -math.inf
+    return rosters[-3:], solver.best_objective_bound / scale - 0.5 / scale * len(pv.a)

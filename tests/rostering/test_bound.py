@@ -8,10 +8,11 @@ from datetime import date, datetime
 import pytest
 
 from scheduling.rostering import parse_request, solve_roster
-from scheduling.rostering.bound import lp_bounds, person_lp_bounds, staff_groups
+from scheduling.rostering.bound import lp_bounds, person_lp_bounds, roster_lp_bound, staff_groups
 from scheduling.rostering.examples import request_body, template
 from scheduling.rostering.grid import compile_request
 from scheduling.rostering.model import workable_options
+from scheduling.rostering.solver import check_person
 
 NIGHT = template("night", "22:00", "22:00", 600)
 DAY = template("day", "08:00", "08:00", 600)
@@ -54,3 +55,50 @@ def test_person_lp_is_tighter_than_the_aggregate_and_still_a_bound() -> None:
     assert roster.kpis["lp_bound_kind"] == "per person"
     assert roster.kpis["under_coverage_lower_bound_agent_hours"] == pytest.approx(60.0, abs=1e-6)
     assert roster.kpis["gap"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_roster_lp_is_tighter_than_the_person_lp_where_shift_lengths_do_not_add_up() -> None:
+    """A 20-hour contract (no tolerance) met only by one 12-hour night and one 8-hour day: the per-person LP
+    covers 1.67 nights (20 h of nights), the roster LP exactly one, which is what the best roster achieves."""
+    night12 = template("night12", "20:00", "20:00", 720)
+    day8 = template("day8", "08:00", "08:00", 480)
+    staff = [{"id": "P1", "contract_minutes_per_week": 1200}]
+    rules = {"contract_tolerance_minutes": 0, "min_days_off_per_week": 2, "max_consecutive_days": 6,
+             "min_rest_minutes": 660, "max_minutes_per_week": 2880}
+
+    def nights(day: int, local: datetime) -> int:
+        return 1 if local.hour >= 20 or (local.hour < 8 and day > 0) else 0
+
+    request = parse_request(request_body(date(2027, 1, 4), 7, [night12, day8], staff, nights, rules=rules,
+                                         time_limit_seconds=10))
+    comp = compile_request(request)
+    workable = [workable_options(comp, p) for p in comp.staff]
+    required_hours = sum(comp.required) * 0.25
+    assert required_hours == 6 * 12 + 4  # six whole nights and the last evening
+    person = person_lp_bounds(comp, workable)
+    assert person.under_intervals * 0.25 == pytest.approx(required_hours - 20, abs=1e-6)
+    first = [check_person(comp, p) for p in comp.staff]
+    rosters = roster_lp_bound(comp, workable, first, time_limit=60)
+    assert rosters.converged
+    assert rosters.under_intervals * 0.25 == pytest.approx(required_hours - 12, abs=1e-3)
+    assert rosters.master_under_intervals == pytest.approx(rosters.under_intervals, abs=1e-3)
+    roster = solve_roster(request)
+    assert roster.violations == []
+    assert roster.kpis["under_coverage_agent_hours"] == pytest.approx(required_hours - 12, abs=1e-6)
+
+
+def test_roster_lp_bound_sits_between_the_person_lp_and_the_roster_found() -> None:
+    """On the nights instance above: never below the per-person LP, never above the solver's roster, and its
+    Lagrangian bound never above the master's value, also when stopped after one pricing round."""
+    request = parse_request(body())
+    comp = compile_request(request)
+    workable = [workable_options(comp, p) for p in comp.staff]
+    first = [check_person(comp, p) for p in comp.staff]
+    person = person_lp_bounds(comp, workable)
+    full = roster_lp_bound(comp, workable, first, time_limit=60)
+    assert full.converged
+    assert full.under_intervals >= person.under_intervals - 1e-3  # less the rounding of prices to integers
+    roster = solve_roster(request)
+    assert full.under_intervals * 0.25 <= roster.kpis["under_coverage_agent_hours"] + 1e-6
+    early = roster_lp_bound(comp, workable, first, time_limit=1e-9)
+    assert early.iterations == 0 and early.under_intervals == 0.0
