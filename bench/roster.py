@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scheduling.queueing import Targets, required_agents
 from scheduling.rostering import parse_request, solve_roster
-from scheduling.rostering.bound import lp_bounds, person_lp_bounds, roster_groups, roster_lp_bound
+from scheduling.rostering.bound import lp_bounds, person_lp_bounds, roster_lp_bound, staff_groups
 from scheduling.rostering.examples import control_room_templates, request_body, requirement_rows
 from scheduling.rostering.grid import compile_request
 from scheduling.rostering.model import workable_options
@@ -218,7 +218,7 @@ def roster_lp_table(instances: list[Instance], calls: dict[datetime, float], sec
         hours = comp.request.interval_minutes / 60
         workable = [workable_options(comp, p) for p in comp.staff]
         first: list[list[int]] = [[] for _ in comp.staff]
-        for people in roster_groups(comp, workable):
+        for people, _ in staff_groups(comp, workable, every_rule=True):
             found = check_person(comp, comp.staff[people[0]])
             if not isinstance(found, list):
                 sys.exit(f"{inst.name}: {comp.staff[people[0]].staff.id} has no rule-abiding roster")

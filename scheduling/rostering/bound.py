@@ -79,13 +79,19 @@ def _worst(*statuses: str) -> str:
     return next((st for st in reversed(statuses) if st != "OPTIMAL"), "OPTIMAL")
 
 
-def staff_groups(comp: Compiled, workable: list[list[list[int]]]) -> list[tuple[list[int], list[list[int]]]]:
+def staff_groups(
+    comp: Compiled, workable: list[list[list[int]]], every_rule: bool = False
+) -> list[tuple[list[int], list[list[int]]]]:
     """People with identical options per day and contract band, as (people, options per day): in an LP they
-    are interchangeable, so one variable per group and option (bounded by the group's size) loses nothing."""
+    are interchangeable, so one variable per group and option (bounded by the group's size) loses nothing.
+    ``every_rule`` also separates different patterns and previous periods (``worked_before``), which the
+    per-person LP leaves out but whole rosters must keep."""
     groups: dict[tuple, list[int]] = {}
     for p, per_day in enumerate(workable):
         person = comp.staff[p]
-        key = (tuple(tuple(day) for day in per_day), person.contract_lo, person.contract_hi)
+        key: tuple = (tuple(tuple(day) for day in per_day), person.contract_lo, person.contract_hi)
+        if every_rule:
+            key += (tuple(person.pattern_choices), tuple(sorted(person.prior_minutes.items())))
         groups.setdefault(key, []).append(p)
     return [(people, [list(day) for day in key[0]]) for key, people in groups.items()]
 
@@ -164,22 +170,6 @@ class RosterLpBound:
     converged: bool
 
 
-def roster_groups(comp: Compiled, workable: list[list[list[int]]]) -> list[list[int]]:
-    """People whose rule-abiding rosters are the same set (options, contract band, pattern, previous period)."""
-    groups: dict[tuple, list[int]] = {}
-    for p, per_day in enumerate(workable):
-        person = comp.staff[p]
-        key = (
-            tuple(tuple(day) for day in per_day),
-            person.contract_lo,
-            person.contract_hi,
-            tuple(person.pattern_choices),
-            tuple(sorted(person.prior_minutes.items())),
-        )
-        groups.setdefault(key, []).append(p)
-    return list(groups.values())
-
-
 def roster_lp_bound(
     comp: Compiled,
     workable: list[list[list[int]]],
@@ -202,9 +192,10 @@ def roster_lp_bound(
     ``first_rosters`` (one rule-abiding roster per person, e.g. the pre-check's) seed the master. Used by the
     bench, not by ``solve_roster``: it converges in about 5 minutes on 50 staff x 14 days, far beyond a solve."""
     started = time.monotonic()
-    groups = roster_groups(comp, workable)
+    groups = staff_groups(comp, workable, every_rule=True)
     options = sorted({oi for per_day in workable for day in per_day for oi in day})
-    master, link, convexity = _roster_master(comp, options, [len(g) for g in groups])
+    master, link, convexity = _roster_master(comp, options, [len(people) for people, _ in groups])
+    pricing = [_Pricing(comp, people[0], per_day) for people, per_day in groups]
     lagrange_lp, lagrange_n, lagrange_objective = _coverage_lp(comp, options)
     seen: set[tuple[int, frozenset[int]]] = set()
 
@@ -213,13 +204,13 @@ def roster_lp_bound(
         if key in seen:
             return False
         seen.add(key)
-        v = master.NumVar(0, len(groups[gi]), f"roster_{len(seen)}")
+        v = master.NumVar(0, len(groups[gi][0]), f"roster_{len(seen)}")
         convexity[gi].SetCoefficient(v, 1)
         for oi in roster:
             link[oi].SetCoefficient(v, -1)
         return True
 
-    for gi, people in enumerate(groups):
+    for gi, (people, _) in enumerate(groups):
         add_column(gi, first_rosters[people[0]])
     center: dict[int, float] | None = None
     best, value, iterations, converged = -math.inf, math.inf, 0, False
@@ -235,14 +226,10 @@ def roster_lp_bound(
                 oi: smoothing * center[oi] + (1 - smoothing) * duals[oi] for oi in options
             }
             seconds = min(pricing_seconds, max(0.1, time_limit - (time.monotonic() - started)))
-            reps = [g[0] for g in groups]
-            found = list(pool.map(
-                _cheapest_rosters,
-                [comp] * len(reps), reps, [workable[p] for p in reps], [prices] * len(reps), [seconds] * len(reps),
-            ))
+            found = list(pool.map(lambda pr, pi=prices, t=seconds: pr.cheapest(pi, t), pricing))
             lagrange_lp.Minimize(lagrange_objective - lagrange_lp.Sum([prices[oi] * lagrange_n[oi] for oi in options]))
             if lagrange_lp.Solve() == pywraplp.Solver.OPTIMAL:
-                priced = sum(len(g) * lb for g, (_, lb) in zip(groups, found, strict=True))
+                priced = sum(len(people) * lb for (people, _), (_, lb) in zip(groups, found, strict=True))
                 bound = lagrange_lp.Objective().Value() + priced
                 if bound > best:
                     best, center = bound, prices
@@ -288,27 +275,30 @@ def _coverage_lp(comp: Compiled, options: list[int]) -> tuple[pywraplp.Solver, d
     return solver, n, solver.Sum(list(under.values()))
 
 
-def _cheapest_rosters(
-    comp: Compiled, p: int, per_day: list[list[int]], prices: dict[int, float], seconds: float
-) -> tuple[list[list[int]], float]:
-    """Person p's rule-abiding rosters at least price (sum of their options' prices), best last, and a lower
-    bound on that price (CP-SAT's bound, less the rounding of prices to integers)."""
-    model = cp_model.CpModel()
-    pv = add_person(model, comp, comp.staff[p], per_day)
-    scale = 1e6 / max(1e-9, max((abs(prices[oi]) for oi in pv.a), default=1.0))
-    model.minimize(cp_model.LinearExpr.weighted_sum(
-        list(pv.a.values()), [round(scale * prices[oi]) for oi in pv.a]
-    ))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = 1
-    rosters: list[list[int]] = []
+class _Pricing:
+    """One group's pricing problem: the person model (every hard rule) is built once; each round only sets the
+    objective (``minimize`` replaces the previous one)."""
 
-    class Collect(cp_model.CpSolverSolutionCallback):
-        def on_solution_callback(self) -> None:
-            rosters.append([oi for oi, v in pv.a.items() if self.boolean_value(v)])
+    def __init__(self, comp: Compiled, p: int, per_day: list[list[int]]) -> None:
+        self.model = cp_model.CpModel()
+        self.pv = add_person(self.model, comp, comp.staff[p], per_day)
 
-    status = solver.solve(model, Collect())
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return [], -math.inf
-    return rosters[-3:], solver.best_objective_bound / scale - 0.5 / scale * len(pv.a)
+    def cheapest(self, prices: dict[int, float], seconds: float) -> tuple[list[list[int]], float]:
+        """The person's rule-abiding rosters at least price (sum of their options' prices), best last, and a
+        lower bound on that price (CP-SAT's bound, less the rounding of prices to integers)."""
+        a = self.pv.a
+        scale = 1e6 / max(1e-9, max((abs(prices[oi]) for oi in a), default=1.0))
+        self.model.minimize(cp_model.LinearExpr.weighted_sum(list(a.values()), [round(scale * prices[oi]) for oi in a]))
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = seconds
+        solver.parameters.num_workers = 1
+        rosters: list[list[int]] = []
+
+        class Collect(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                rosters.append([oi for oi, v in a.items() if self.boolean_value(v)])
+
+        status = solver.solve(self.model, Collect())
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return [], -math.inf
+        return rosters[-3:], solver.best_objective_bound / scale - 0.5 / scale * len(a)
