@@ -34,6 +34,7 @@ from scheduling.rostering.model import (
     fill_cost,
     workable_options,
 )
+from scheduling.rostering.polish import Polisher
 from scheduling.rostering.types import (
     Assignment,
     BreakAssignment,
@@ -64,6 +65,8 @@ DESIGN_BAND_SHARE = 0.8
 PERSON_LP_VARIABLES = 3_000
 #: At most this share of the time left goes to that LP (it falls back to the aggregated bound when it runs out).
 PERSON_LP_SHARE = 0.1
+#: Share of stage 2's time (after the fill) given to the local search on the true objective (polish.py).
+POLISH_SHARE = 0.5
 #: Seconds kept back at the end for extracting and auditing the roster.
 MARGIN_SECONDS = 1.0
 #: Below this many person x option variables, stage 2 considers every option, not only stage 1's starts.
@@ -556,7 +559,7 @@ def solve_roster(
         _hint_counts(am.model, comp, am.count, am.y, am.under, am.over, base)
         am.hint_soft(comp, base)
         solver2, status2, watch2 = _run(
-            am.model, clock.left() - MARGIN_SECONDS, request, clock, "assignment", light=True
+            am.model, (1 - POLISH_SHARE) * (clock.left() - MARGIN_SECONDS), request, clock, "assignment", light=True
         )
         extra["solver_status"] = solver2.status_name(status2)
         extra["cp_sat_bound"] = watch2.bound
@@ -572,6 +575,10 @@ def solve_roster(
                 ]
                 for oi in am.count
             }
+            if status2 == cp_model.FEASIBLE and not any(person.pattern_choices for person in comp.staff):
+                reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
+                chosen, breaks = _polish(comp, workable, chosen, breaks, request, clock, reserve, extra)
+                breaks = _solve_breaks(comp, chosen, request, clock, breaks)
         else:
             chosen, breaks = base, _solve_breaks(comp, base, request, clock)
     else:
@@ -585,9 +592,11 @@ def solve_roster(
         for p, per_day in enumerate(workable):
             own = set(base[p]) | set(pre_roster[p])
             pool.append([[oi for oi in day if oi in near or oi in own] for day in per_day])
-        chosen, z, stats = lns_fill(comp, pool, counts, base, request, clock, reserve)
-        breaks = _solve_breaks(comp, chosen, request, clock)
+        polish_seconds = POLISH_SHARE * max(0.0, clock.left() - reserve)
+        chosen, z, stats = lns_fill(comp, pool, counts, base, request, clock, reserve + polish_seconds)
         extra.update(stats)
+        chosen, start_breaks = _polish(comp, workable, chosen, None, request, clock, reserve, extra)
+        breaks = _solve_breaks(comp, chosen, request, clock, start_breaks)
         extra["solver_status"] = "FEASIBLE"
     if clock.cancelled:
         status = "CANCELLED"
@@ -793,11 +802,42 @@ def _hint_fill(am: Any, targets: dict[int, int], roster: list[list[int]]) -> Non
             am.model.add_hint(am.under[oi], max(0, want - n))
 
 
+def _polish(
+    comp: Compiled,
+    workable: list[list[list[int]]],
+    roster: list[list[int]],
+    breaks: dict[int, list[list[int]]] | None,
+    request: RosterRequest,
+    clock: _Clock,
+    reserve: float,
+    extra: dict[str, Any],
+) -> tuple[list[list[int]], dict[int, list[list[int]]]]:
+    """Local search on the true objective (polish.py) until ``reserve`` seconds are left; returns the roster
+    and its break starts. Every person's roster keeps every hard rule (the audit re-checks the result)."""
+    if breaks is None:
+        breaks = place_breaks(comp, roster)[0]
+    t0 = clock.elapsed()
+    pol = Polisher(comp, workable, roster, breaks, request.seed)
+    stats = pol.run(lambda: 0.0 if clock.check_cancel() else clock.left() - reserve)
+    extra["polish_moves_tried"] = stats.moves_tried
+    extra["polish_moves_kept"] = stats.moves_kept
+    extra["polish_rejected"] = stats.rejected
+    extra["polish_cost_start"] = stats.cost_start
+    extra["polish_cost_end"] = stats.cost_end
+    extra["polish_seconds"] = round(clock.elapsed() - t0, 2)
+    return pol.roster(), pol.breaks()
+
+
 def _solve_breaks(
-    comp: Compiled, roster: list[list[int]], request: RosterRequest, clock: _Clock
+    comp: Compiled,
+    roster: list[list[int]],
+    request: RosterRequest,
+    clock: _Clock,
+    start: dict[int, list[list[int]]] | None = None,
 ) -> dict[int, list[list[int]]]:
-    """Place the breaks of a fixed roster by CP-SAT (greedy placement as its hint and fallback)."""
-    placed, _ = place_breaks(comp, roster)
+    """Place the breaks of a fixed roster by CP-SAT (``start``, else the greedy placement, as its hint and
+    fallback)."""
+    placed = start if start is not None else place_breaks(comp, roster)[0]
     counts = {oi: len(v[0]) if v else _count(roster, oi) for oi, v in placed.items()}
     model, design = build_break_model(comp, counts)
     for (oi, bi, k), var in design.y.items():
