@@ -577,12 +577,14 @@ def solve_roster(
                 ]
                 for oi in am.count
             }
-            if status2 == cp_model.FEASIBLE and not any(person.pattern_choices for person in comp.staff):
-                reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
-                chosen, breaks = _polish(comp, workable, chosen, breaks, request, clock, reserve, extra)
-                breaks = _solve_breaks(comp, chosen, request, clock, breaks)
         else:
-            chosen, breaks = base, _solve_breaks(comp, base, request, clock)
+            chosen, breaks = base, None
+        if status2 != cp_model.OPTIMAL and not clock.cancelled:  # what CP-SAT left in its half, the polish tries
+            reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
+            chosen, breaks = _polish(comp, workable, chosen, breaks, request, clock, reserve, extra)
+            breaks = _solve_breaks(comp, chosen, request, clock, breaks)
+        elif breaks is None:
+            breaks = _solve_breaks(comp, chosen, request, clock)
     else:
         # Large: fill stage 1's shifts by large-neighbourhood search over blocks of people (each block one
         # small CP-SAT model, the others fixed), then place the breaks of the shifts filled.
