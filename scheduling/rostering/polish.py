@@ -166,15 +166,7 @@ class Polisher:
 
     def soft_cost(self) -> int:
         """Preferences, stable starts and fairness spreads of the current roster."""
-        total = 0
-        for p in range(len(self.days)):
-            prev = OFF
-            for oi in self.days[p]:
-                if oi != OFF:
-                    total += self._pref(p, oi)
-                    if prev != OFF:
-                        total += self.stable_unit * abs(self.slot[oi] - self.slot[prev])
-                prev = oi
+        total = sum(self._person_soft(p) for p in range(len(self.days)))
         for (unit, _, _), counts in zip(self.fair, self.fair_counts, strict=True):
             vals = [c for c in counts if c is not None]
             total += unit * (max(vals) - min(vals))
@@ -241,11 +233,6 @@ class Polisher:
         if d + 1 < len(row) and row[d + 1] != OFF:
             total = total + np.abs(slots - self.slot[row[d + 1]])
         return self.stable_unit * total
-
-    def _stable_one(self, p: int, d: int, oi: int) -> int:
-        if oi == OFF or not self.stable_unit:
-            return 0
-        return int(np.sum(self._stable_vector(p, d, np.array([self.slot[oi]]))))
 
     def _fair_delta(self, p: int, changes: list[tuple[int, int]]) -> int:
         """Change of the fairness spreads when person p's options change (old -> new, OFF allowed)."""
