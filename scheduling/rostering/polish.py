@@ -13,12 +13,12 @@ library does rule-checked incremental moves on this objective; CP-SAT blocks are
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from scheduling.rostering.grid import Compiled, StaffInfo
+from scheduling.rostering.grid import Compiled
 from scheduling.rostering.model import (
     FAIRNESS_UNIT,
     OVER_UNIT,
@@ -261,9 +261,7 @@ class Polisher:
     def feasible(self, p: int, changed: list[int]) -> bool:
         """Whether person p's day map keeps every hard rule that the ``changed`` days touch (the contract band is
         checked by the caller; one shift a day holds by construction)."""
-        info: StaffInfo = self.comp.staff[p]
         row = self.days[p]
-        prior = info.prior_minutes
         opts = self.comp.options
         ndays = len(row)
         for d in changed:
@@ -275,26 +273,10 @@ class Polisher:
                 nxt = next((x for x in range(d + 1, ndays) if row[x] != OFF), None)
                 if nxt is not None and (opts[row[nxt]].start - o.end).total_seconds() < self.rest:
                     return False
-                lo = d  # the run of working days through d (days worked before the roster count)
-                while (lo - 1 >= 0 and row[lo - 1] != OFF) or (lo - 1 < 0 and lo - 1 in prior):
-                    lo -= 1
-                hi = d
-                while hi + 1 < ndays and row[hi + 1] != OFF:
-                    hi += 1
-                if hi - lo + 1 > self.max_run:
+                if self._run_through(p, d) > self.max_run:
                     return False
-            first = -6 if prior else 0  # the 7-day windows through d, as the model's (model._windows)
-            for w0 in range(max(first, d - 6), min(d, ndays - 7) + 1):
-                days_in = minutes_in = before_days = before_minutes = 0
-                for x in range(w0, w0 + 7):
-                    if x < 0:
-                        if x in prior:
-                            before_days += 1
-                            before_minutes += prior[x]
-                    elif row[x] != OFF:
-                        days_in += 1
-                        minutes_in += opts[row[x]].minutes
-                if days_in > max(0, self.cap_days - before_days) or minutes_in > max(0, self.max_week - before_minutes):
+            for days_in, minutes_in, day_cap, minute_cap in self._windows_through(p, d):
+                if days_in > day_cap or minutes_in > minute_cap:
                     return False
         return True
 
@@ -418,21 +400,36 @@ class Polisher:
     def _room(self, p: int, d: int) -> tuple[bool, int]:
         """For person p's free day d: whether a shift may start on it (runs of working days, days off per 7-day
         window) and the most minutes it may last (weekly maximum per 7-day window)."""
+        if self._run_through(p, d) + 1 > self.max_run:
+            return False, 0
+        room = self.max_week
+        for days_in, minutes_in, day_cap, minute_cap in self._windows_through(p, d):
+            if days_in + 1 > day_cap:
+                return False, 0
+            room = min(room, minute_cap - minutes_in)
+        return True, room
+
+    def _run_through(self, p: int, d: int) -> int:
+        """Length of person p's run of working days through day d, counting d itself only if worked (days worked
+        before the roster count)."""
         row = self.days[p]
         prior = self.comp.staff[p].prior_minutes
-        opts = self.comp.options
-        ndays = len(row)
         lo = d
         while (lo - 1 >= 0 and row[lo - 1] != OFF) or (lo - 1 < 0 and lo - 1 in prior):
             lo -= 1
         hi = d
-        while hi + 1 < ndays and row[hi + 1] != OFF:
+        while hi + 1 < len(row) and row[hi + 1] != OFF:
             hi += 1
-        if hi - lo + 1 > self.max_run:
-            return False, 0
-        room = self.max_week
+        return hi - lo + 1 - (row[d] == OFF)
+
+    def _windows_through(self, p: int, d: int) -> Iterator[tuple[int, int, int, int]]:
+        """Each 7-day window through day d, as the model's (model._windows): days and minutes person p works in
+        it, and the most the rules leave for them after the days worked before the roster."""
+        row = self.days[p]
+        prior = self.comp.staff[p].prior_minutes
+        opts = self.comp.options
         first = -6 if prior else 0
-        for w0 in range(max(first, d - 6), min(d, ndays - 7) + 1):
+        for w0 in range(max(first, d - 6), min(d, len(row) - 7) + 1):
             days_in = minutes_in = before_days = before_minutes = 0
             for x in range(w0, w0 + 7):
                 if x < 0:
@@ -442,10 +439,7 @@ class Polisher:
                 elif row[x] != OFF:
                     days_in += 1
                     minutes_in += opts[row[x]].minutes
-            if days_in + 1 > max(0, self.cap_days - before_days):
-                return False, 0
-            room = min(room, max(0, self.max_week - before_minutes) - minutes_in)
-        return True, room
+            yield days_in, minutes_in, max(0, self.cap_days - before_days), max(0, self.max_week - before_minutes)
 
     def _set(self, p: int, d: int, oi: int, starts: tuple[int, ...]) -> None:
         """Put option ``oi`` (or OFF) on person p's free day d."""
