@@ -13,6 +13,7 @@ library does rule-checked incremental moves on this objective; CP-SAT blocks are
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -473,9 +474,15 @@ class Polisher:
         people = self.people_by_day[d]
         return (self.rng.choice(people), d) if people else None
 
-    def run(self, time_left: Callable[[], float], history: int = LATE_ACCEPTANCE) -> PolishStats:
+    def run(
+        self,
+        time_left: Callable[[], float],
+        history: int = LATE_ACCEPTANCE,
+        report: Callable[[int], None] | None = None,
+    ) -> PolishStats:
         """Late-acceptance hill climbing (Burke and Bykov): a move is kept when it does not raise the objective or
-        leaves it no higher than it was ``history`` moves ago; returns with the best roster seen."""
+        leaves it no higher than it was ``history`` moves ago; returns with the best roster seen. ``report``
+        gets the best objective about once a second (a job's progress must not freeze during the search)."""
         stats = PolishStats(cost_start=self.cost())
         cur = best = stats.cost_start
         snapshot = None
@@ -483,7 +490,11 @@ class Polisher:
         ndays = self.comp.days
         people = [p for p in range(len(self.days)) if self.movable[p]]
         i = 0
+        next_report = time.monotonic()
         while people and time_left() > 0:
+            if report is not None and time.monotonic() >= next_report:
+                report(best)
+                next_report = time.monotonic() + 1.0
             slot = i % len(hist)
             i += 1
             limit = max(hist[slot], cur) - cur

@@ -822,7 +822,10 @@ def _polish(
         breaks = place_breaks(comp, roster)[0]
     t0 = clock.elapsed()
     pol = Polisher(comp, workable, roster, breaks, request.seed)
-    stats = pol.run(lambda: 0.0 if clock.check_cancel() else clock.left() - reserve)
+    stats = pol.run(
+        lambda: 0.0 if clock.check_cancel() else clock.left() - reserve,
+        report=lambda best: clock.report("polish", float(best), None),
+    )
     extra["polish_moves_tried"] = stats.moves_tried
     extra["polish_moves_kept"] = stats.moves_kept
     extra["polish_rejected"] = stats.rejected

@@ -105,8 +105,11 @@ def test_people_on_a_pattern_keep_their_roster() -> None:
 def test_the_solver_polishes_large_rosters_and_the_audit_passes() -> None:
     body = tight_body()
     body["time_limit_seconds"] = 15  # the LP bound alone takes a few seconds here: leave the polish some time
-    result = solve_roster(parse_request(body))
+    reports: list = []
+    result = solve_roster(parse_request(body), progress=reports.append)
     kpis = result.kpis
+    polish = [r for r in reports if r.stage == "polish"]
+    assert polish and all(r.best_objective is not None for r in polish)  # progress does not freeze meanwhile
     assert kpis["stage2_mode"] == "fill stage-1 shifts by block LNS"
     assert kpis["polish_moves_tried"] > 0 and kpis["polish_rejected"] == 0
     assert kpis["polish_cost_end"] <= kpis["polish_cost_start"]
