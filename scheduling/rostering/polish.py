@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,7 +49,6 @@ class PolishStats:
     rejected: int = 0
     cost_start: int = 0
     cost_end: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
 
 
 class _Day:
@@ -193,14 +192,18 @@ class Polisher:
             self._cand[key] = (pos, pref)
         return self._cand[key]
 
+    def _gains(self, lo: int, hi: int) -> np.ndarray:
+        """Cost change of one more agent on the phones in each interval of [lo, hi) (0 past the roster's end)."""
+        g = np.zeros(hi - lo, dtype=np.int64)
+        end = min(hi, self.n)
+        if end > lo:
+            g[: end - lo] = np.where(self.req[lo:end] > self.on[lo:end], -self.uw[lo:end], OVER_UNIT)
+        return g
+
     def _price_day(self, d: int) -> np.ndarray:
         """Cost change of adding each option of day d to the current phones, its breaks where they cost least."""
         table = self.day_tables[d]
-        lo, hi = table.lo, table.hi
-        short = self.req[lo:min(hi, self.n)] > self.on[lo:min(hi, self.n)]
-        g = np.zeros(hi - lo, dtype=np.int64)
-        g[: len(short)] = np.where(short, -self.uw[lo:lo + len(short)], OVER_UNIT)
-        pre = np.concatenate(([0], np.cumsum(g)))
+        pre = np.concatenate(([0], np.cumsum(self._gains(table.lo, table.hi))))
         price = pre[table.e] - pre[table.s]
         for (length, _), (rows, window) in table.breaks.items():
             sums = pre[length:] - pre[:-length]  # cost of one agent over [k, k + length)
@@ -214,11 +217,7 @@ class Polisher:
         out = []
         for window, length in zip(o.breaks, o.break_lengths, strict=True):
             a, width = window[0], len(window)
-            g = np.zeros(width - 1 + length, dtype=np.int64)
-            end = min(a + len(g), self.n)
-            if end > a:
-                g[: end - a] = np.where(self.req[a:end] > self.on[a:end], -self.uw[a:end], OVER_UNIT)
-            pre = np.concatenate(([0], np.cumsum(g)))
+            pre = np.concatenate(([0], np.cumsum(self._gains(a, a + width - 1 + length))))
             out.append(a + int(np.argmax(pre[length:length + width] - pre[:width])))
         return tuple(out)
 
@@ -264,14 +263,12 @@ class Polisher:
         checked by the caller; one shift a day holds by construction)."""
         row = self.days[p]
         opts = self.comp.options
-        ndays = len(row)
         for d in changed:
             if row[d] != OFF:
                 o = opts[row[d]]
-                prev = next((x for x in range(d - 1, -1, -1) if row[x] != OFF), None)
+                prev, nxt = self._neighbours(p, d)
                 if prev is not None and (o.start - opts[row[prev]].end).total_seconds() < self.rest:
                     return False
-                nxt = next((x for x in range(d + 1, ndays) if row[x] != OFF), None)
                 if nxt is not None and (opts[row[nxt]].start - o.end).total_seconds() < self.rest:
                     return False
                 if self._run_through(p, d) > self.max_run:
@@ -308,10 +305,9 @@ class Polisher:
         mins = table.minutes[pos]
         total = self.minutes[p] + mins
         ok = (total >= lo) & (total <= hi) & (mins <= room)
-        prev = next((x for x in range(d - 1, -1, -1) if row[x] != OFF), None)
+        prev, nxt = self._neighbours(p, d)
         if prev is not None:  # daily rest after the previous shift and before the next
             ok &= table.t_start[pos] >= self.comp.options[row[prev]].end.timestamp() + self.rest
-        nxt = next((x for x in range(d + 1, len(row)) if row[x] != OFF), None)
         if nxt is not None:
             ok &= table.t_end[pos] + self.rest <= self.comp.options[row[nxt]].start.timestamp()
         valid = np.flatnonzero(ok)
@@ -371,12 +367,14 @@ class Polisher:
         base = self._cost_span(lo, hi) + self._person_soft(p) - before
         gone = [(oi, OFF) for _, oi, _ in olds if oi != OFF]
         info = self.comp.staff[p]
+        # plan: per day (day, option, its breaks or None = place them when applying, after the days before it)
+        plan: list[tuple[int, int, tuple[int, ...] | None]] | None = None
+        change = 0
         if len(days) == 1:
             best = self._choose(p, d1, base, gone, days, with_off=olds[0][1] != OFF)
-            plan = [(d1, best[0])] if best else None
-            change = best[1] if best else 0
+            if best is not None:
+                plan, change = [(d1, best[0], None)], best[1]
         else:
-            plan, change = None, 0
             firsts = self._ranked(p, d1, base, 0, info.contract_hi, 6)
             if olds[0][1] != OFF:
                 firsts.append((OFF, base))
@@ -387,15 +385,16 @@ class Polisher:
                 if o1 != OFF:
                     self._unset(p, d1)
                 if best is not None and (plan is None or best[1] < change):
-                    plan, change = [(d1, o1), (d2, best[0])], best[1]
+                    plan, change = [(d1, o1, brk1), (d2, best[0], None)], best[1]
         if plan is None or not accept(change):
             for d, oi, brk in olds:
                 if oi != OFF:
                     self._set(p, d, oi, brk)
             return None
-        for d, oi in plan:
-            self._set(p, d, oi, self._breaks_for(oi) if oi != OFF else ())
-        self._commit_fair(p, [*gone, *((OFF, oi) for _, oi in plan)])
+        for d, oi, brk in plan:
+            if oi != OFF:
+                self._set(p, d, oi, brk if brk is not None else self._breaks_for(oi))
+        self._commit_fair(p, [*gone, *((OFF, oi) for _, oi, _ in plan)])
         return change
 
     def _room(self, p: int, d: int) -> tuple[bool, int]:
@@ -409,6 +408,13 @@ class Polisher:
                 return False, 0
             room = min(room, minute_cap - minutes_in)
         return True, room
+
+    def _neighbours(self, p: int, d: int) -> tuple[int | None, int | None]:
+        """Person p's nearest worked days before and after day d (None where there is none)."""
+        row = self.days[p]
+        prev = next((x for x in range(d - 1, -1, -1) if row[x] != OFF), None)
+        nxt = next((x for x in range(d + 1, len(row)) if row[x] != OFF), None)
+        return prev, nxt
 
     def _run_through(self, p: int, d: int) -> int:
         """Length of person p's run of working days through day d, counting d itself only if worked (days worked
@@ -509,16 +515,15 @@ class Polisher:
             if worked and (row[d] == OFF or self.rng.random() < 0.5):
                 near = [x for x in worked if abs(x - d) <= NEAR_DAYS]  # trading with a nearby day keeps the
                 other = self.rng.choice(near if near and self.rng.random() < 0.6 else worked)  # 7-day windows
-                kind, delta = "two days", self.try_days(p, d, other, accept)
+                delta = self.try_days(p, d, other, accept)
             else:
-                kind, delta = "one day", self.try_days(p, d, None, accept)
+                delta = self.try_days(p, d, None, accept)
             stats.moves_tried += 1
             if delta is not None:
                 if delta > 0 and cur == best:
                     snapshot = self._snapshot()  # leaving the best roster so far: keep it
                 cur += delta
                 stats.moves_kept += 1
-                stats.by_kind[kind] = stats.by_kind.get(kind, 0) + 1
                 best = min(best, cur)
             hist[slot] = cur
         if cur > best and snapshot is not None:
