@@ -14,8 +14,9 @@ Per data set: 8 origins (local midnights) of 4-week horizons, every model fitted
 origin (including its own interval calibration and `auto`'s own inner backtest). Metrics pooled over all scored
 points: MAE; MASE (MAE over the in-sample MAE of the weekly seasonal naive); floor ratio (MAE over the exact
 E|Y - mu| of Poisson counts with mean mu, the forecast); sMAPE; coverage of the 80% interval; mean pinball loss
-over the 10%..90% quantiles; seconds per fit+predict. `oracle_day_total` (Montgomery only) is not a forecast: the
-profile model rescaled to each test day's *actual* total, a bound on what any day-level forecast could reach.
+over the 10%..90% quantiles; seconds per fit+predict. The `oracle_*` rows (Montgomery only) are not forecasts:
+`auto`'s forecasts rescaled to the *actual* totals of the window, of each weekday over it, of each week, of each
+day: what a forecaster told those volumes in advance would score (ORACLES).
 
 The speed run times `forecast(model="auto")` of 4 weeks at 15 minutes from two years of 15-minute history.
 """
@@ -34,10 +35,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from forecasting import backtest, forecast, make_calendar
 from forecasting.backtest import markdown_table
-from forecasting.data import Prepared
-from forecasting.grid import interval_grid, local_keys
+from forecasting.grid import local_keys
 from forecasting.metrics import score_points
-from forecasting.models import Profile
 from forecasting.synthetic import synthetic_history
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -79,25 +78,49 @@ def load_denver(data_dir: Path) -> tuple[pd.Series, pd.Series]:
     return filled.reindex(full), calls.reindex(full)
 
 
-def oracle_day_total(history: pd.Series, minutes: int, timezone: str, calendar, origins, actual: pd.Series) -> dict:
-    """Reference bound (not a forecast): the profile forecast rescaled so each day sums to its actual total."""
-    data = Prepared.from_history(history, minutes, timezone, calendar)
-    ys, mus = [], []
-    for o in origins:
-        train = data.head(o)
-        idx = interval_grid(o, min(o + pd.Timedelta(HORIZON), data.end), minutes, timezone)
-        m = Profile().fit(train, calibration_origins=0)
-        mu = m.predict_mean(idx)
-        y = actual.tz_convert(timezone).reindex(idx).to_numpy()
+#: Oracle references (not forecasts): `auto`'s own backtest forecast rescaled so that each group of test intervals
+#: sums to its *actual* total. Each knows a little of the future a forecaster cannot: the whole 4-week volume, each
+#: weekday's volume over the 4 weeks, each week's volume, each day's volume.
+ORACLES = {
+    "oracle_window_total": "the 4-week window's total",
+    "oracle_weekday_totals": "each weekday's total over the window",
+    "oracle_week_totals": "each week's total",
+    "oracle_day_totals": "each day's total",
+}
+
+
+def oracles(forecasts: list[tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]], minutes: int,
+            timezone: str) -> dict[str, dict]:
+    """Score `auto`'s backtest forecasts rescaled to the actual totals of each oracle's groups (see ORACLES)."""
+    pooled: dict[str, tuple[list, list]] = {name: ([], []) for name in ORACLES}
+    for idx, y, mu0 in forecasts:
         day = local_keys(idx, minutes, timezone).day
+        _, d = np.unique(day, return_inverse=True)  # 0, 1, ... per local day of the window
         ok = np.isfinite(y)
-        for d in np.unique(day):
-            sel = (day == d) & ok
-            if mu[sel].sum() > 0:
-                mu[day == d] *= y[sel].sum() / mu[sel].sum()
-        ys.append(y)
-        mus.append(mu)
-    return score_points(np.concatenate(ys), np.concatenate(mus))
+        for name, groups in (("oracle_window_total", np.zeros_like(d)), ("oracle_weekday_totals", d % 7),
+                             ("oracle_week_totals", d // 7), ("oracle_day_totals", d)):
+            mu = np.asarray(mu0, dtype=float).copy()
+            for g in np.unique(groups):
+                sel = (groups == g) & ok
+                if mu[sel].sum() > 0:
+                    mu[groups == g] *= y[sel].sum() / mu[sel].sum()
+            pooled[name][0].append(y)
+            pooled[name][1].append(mu)
+    return {name: score_points(np.concatenate(ys), np.concatenate(mus)) for name, (ys, mus) in pooled.items()}
+
+
+def day_residual_acf(history: pd.Series, timezone: str, lags: int = 7) -> tuple[float, float, list[float]]:
+    """How predictable a day's volume is beyond its weekday and level: the log ratio of each day's total to its
+    weekday's median times the centred 28-day median level (days over 50% off, e.g. the blizzard, left out);
+    returns (its standard deviation, the Poisson part of it, its autocorrelation at lags 1..``lags`` days)."""
+    local = history.tz_convert(timezone)
+    g = local.resample("D")
+    per_slot = 24 * 60 // int((local.index[1] - local.index[0]).total_seconds() // 60)
+    days = g.sum(min_count=1).where(g.count() >= 0.9 * per_slot)
+    ratio = days / days.groupby(days.index.weekday).transform("median")
+    res = np.log(ratio / ratio.rolling(28, center=True, min_periods=14).median())
+    res = res.where(res.abs() < np.log(1.5))
+    return float(res.std()), float(1 / np.sqrt(days.mean())), [float(res.autocorr(k)) for k in range(1, lags + 1)]
 
 
 def run_dataset(name: str, history: pd.Series, minutes: int, timezone: str, calendar, models, n_origins: int,
@@ -111,11 +134,10 @@ def run_dataset(name: str, history: pd.Series, minutes: int, timezone: str, cale
                    n_origins=n_origins, step=step, calendar=calendar, actuals=actuals, mask_outages=False,
                    progress=progress)
     table = res.table.copy()
-    if oracle:
-        truth = actuals if actuals is not None else history
-        r = oracle_day_total(history, minutes, timezone, calendar, res.origins, truth)
-        table.loc["oracle_day_total", ["mae", "floor_ratio", "smape", "n_points"]] = [
-            r["mae"], r["floor_ratio"], r["smape"], r["n_points"]]
+    if oracle and "auto" in res.forecasts:
+        for key, r in oracles(res.forecasts["auto"], minutes, timezone).items():
+            table.loc[key, ["mae", "floor_ratio", "smape", "n_points"]] = [
+                r["mae"], r["floor_ratio"], r["smape"], r["n_points"]]
     cols = ["mae", "mase", "floor_ratio", "smape", "coverage_80", "pinball", "seconds"]
     out = table[cols].reset_index()
     out.columns = ["model", "MAE", "MASE", "floor ratio", "sMAPE %", "80% coverage", "pinball", "s/fit"]
@@ -148,10 +170,11 @@ def targets(name: str, t: pd.DataFrame, short: bool) -> list[str]:
     if not short:
         out.append(f"- {name}: auto floor ratio {a['floor_ratio']:.3f} (target <= 1.10): "
                    f"{'met' if a['floor_ratio'] <= 1.10 else 'NOT met'}")
-    if "oracle_day_total" in t.index and "prophet_default" in t.index:
-        r = t.loc["oracle_day_total", "mae"] / t.loc["prophet_default", "mae"]
-        out.append(f"- {name}: even the oracle that knows each day's actual total reaches only "
-                   f"{r:.3f} x Prophet-default MAE")
+    if "prophet_default" in t.index:
+        for key, what in ORACLES.items():
+            if key in t.index:
+                r = t.loc[key, "mae"] / t.loc["prophet_default", "mae"]
+                out.append(f"- {name}: `auto` told {what} in advance ({key}) reaches {r:.3f} x Prophet-default MAE")
     return out
 
 
@@ -200,6 +223,10 @@ def main() -> None:
             text, t = run_dataset(name, h, minutes, tz, us_pa, models, n_origins, timedelta(days=14), oracle=True)
             blocks.append(text)
             notes += targets(f"Montgomery {minutes}-min", t, short=True)
+        sd, poisson, acf = day_residual_acf(m15, tz)
+        notes.append(f"- Montgomery daily volume beyond weekday and 28-day level: sd {100 * sd:.1f}% (Poisson alone "
+                     f"{100 * poisson:.1f}%), autocorrelation at lags 1-7 days "
+                     + ", ".join(f"{a:.2f}" for a in acf))
     if "denver60" in sets:
         train, actual = load_denver(args.data)
         name = "Denver EMS, 60-minute (7 years, long history)"

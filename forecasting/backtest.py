@@ -42,6 +42,8 @@ class BacktestResult:
     levels: tuple[float, ...]
     choices: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    forecasts: dict[str, list[tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]]] = field(
+        default_factory=dict, repr=False)
 
     def to_markdown(self, columns: Sequence[str] | None = None, floatfmt: str = "{:.3f}") -> str:
         """The table as GitHub Markdown."""
@@ -129,6 +131,7 @@ def backtest(
     rows = []
     pooled: dict[str, list[tuple[np.ndarray, ...]]] = {n: [] for n in names}
     choices: dict[str, list[str]] = {}
+    forecasts: dict[str, list[tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]]] = {n: [] for n in names}
     total = len(origins) * len(names)
     done = 0
     for o in origins:
@@ -149,6 +152,7 @@ def backtest(
                 choices.setdefault(n, []).append(model.choice)
             rows.append(r)
             pooled[n].append((y, fc.mean, fc.alpha, np.full(len(y), scale), np.array([secs])))
+            forecasts[n].append((idx, y, fc.mean))
             done += 1
             if progress:
                 progress(done / total, f"origin {o.date()}: {n}")
@@ -168,4 +172,4 @@ def backtest(
     cols = ["mae", "mase", "floor_ratio", "smape", *[f"coverage_{level_label(lv)}" for lv in levels], "pinball",
             "seconds", "rmse", "bias", "n_points", "n_origins"]
     table = table[[c for c in cols if c in table.columns]]
-    return BacktestResult(table, pd.DataFrame(rows), origins, horizon, m, levels, choices, notes)
+    return BacktestResult(table, pd.DataFrame(rows), origins, horizon, m, levels, choices, notes, forecasts)

@@ -75,6 +75,16 @@ def test_backtest_table(result) -> None:
     assert md.startswith("| model | mae |") and md.count("\n") == 4
 
 
+def test_backtest_keeps_the_forecasts_it_scored(result) -> None:
+    for name in result.table.index:
+        parts = result.forecasts[name]
+        assert [idx[0] for idx, _, _ in parts] == result.origins  # one forecast per origin, starting at it
+        y = np.concatenate([y for _, y, _ in parts])
+        mu = np.concatenate([mu for _, _, mu in parts])
+        ok = np.isfinite(y)
+        assert np.abs(y[ok] - mu[ok]).mean() == pytest.approx(result.table.loc[name, "mae"], rel=1e-9)
+
+
 def test_backtest_uses_separate_actuals_for_scoring() -> None:
     h = synthetic_history("2024-01-01", "2024-03-04", interval_minutes=60, timezone=TZ, seed=9)
     actual = h.copy()
