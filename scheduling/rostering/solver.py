@@ -825,9 +825,12 @@ def _polish(
     stats = pol.run(
         lambda: 0.0 if clock.check_cancel() else clock.left() - reserve,
         report=lambda best: clock.report("polish", float(best), None),
+        workers=request.workers,
     )
     extra["polish_moves_tried"] = stats.moves_tried
     extra["polish_moves_kept"] = stats.moves_kept
+    extra["polish_person_moves_tried"] = stats.person_moves_tried
+    extra["polish_person_moves_kept"] = stats.person_moves_kept
     extra["polish_rejected"] = stats.rejected
     extra["polish_cost_start"] = stats.cost_start
     extra["polish_cost_end"] = stats.cost_end

@@ -44,12 +44,19 @@ def polisher_from_precheck(body: dict) -> tuple:
     return request, comp, Polisher(comp, workable, roster, place_breaks(comp, roster)[0], seed=3)
 
 
-def test_polish_keeps_every_hard_rule_and_its_state_matches_a_recount() -> None:
+@pytest.mark.parametrize("moves", ["day", "person", "both"])
+def test_polish_keeps_every_hard_rule_and_its_state_matches_a_recount(moves: str) -> None:
     request, comp, pol = polisher_from_precheck(tight_body())
     stop = time.monotonic() + 3.0
-    stats = pol.run(lambda: stop - time.monotonic())
+    stats = pol.run(lambda: stop - time.monotonic(), moves=moves, workers=2)
     assert stats.moves_kept > 0
     assert stats.rejected == 0
+    if moves == "day":
+        assert stats.person_moves_tried == 0
+    elif moves == "person":
+        assert stats.person_moves_tried == stats.moves_tried and stats.person_moves_kept > 0
+    else:
+        assert 0 < stats.person_moves_tried < stats.moves_tried
     assert stats.cost_end < stats.cost_start
     chosen, breaks = pol.roster(), pol.breaks()
     assignments = _assignments(comp, chosen, breaks)
@@ -123,3 +130,40 @@ def test_polish_never_returns_a_worse_roster_with_late_acceptance() -> None:
     stats = pol.run(lambda: stop - time.monotonic(), history=200)
     assert stats.cost_end <= stats.cost_start
     assert pol.cost() == stats.cost_end
+
+
+def test_a_whole_person_move_changes_three_days_where_no_day_move_keeps_the_contract() -> None:
+    """A 40-hour week with no tolerance is five 8-hour shifts or two 12s and two 8s: getting from one to the other
+    changes three days at once (two 8s become 12s, a fifth shift goes), so one- and two-day moves cannot."""
+    d8 = template("d8", "08:00", "08:00", 480)
+    d12 = template("d12", "08:00", "08:00", 720)
+    staff = [{"id": "A", "contract_minutes_per_week": 2400}]
+    rules = {"min_rest_minutes": 660, "max_consecutive_days": 6, "min_days_off_per_week": 2,
+             "max_minutes_per_week": 2880, "contract_tolerance_minutes": 0}
+
+    def need(d: int, local: datetime) -> int:  # 12 h on Monday and Tuesday, 8 h on Wednesday and Thursday
+        end = {0: 20, 1: 20, 2: 16, 3: 16}.get(d, 8)
+        return 1 if 8 <= local.hour < end else 0
+
+    request = parse_request(request_body(date(2027, 1, 4), 7, [d8, d12], staff, need, rules=rules))
+    comp = compile_request(request)
+    eights = [next(oi for oi in comp.by_day[d] if comp.options[oi].name == "d8") for d in range(5)]  # Mon-Fri
+    workable = [workable_options(comp, p) for p in comp.staff]
+
+    def polished(moves: str) -> Polisher:
+        pol = Polisher(comp, workable, [list(eights)], place_breaks(comp, [list(eights)])[0], seed=1)
+        stop = time.monotonic() + 0.5
+        pol.run(lambda: stop - time.monotonic(), moves=moves)
+        return pol
+
+    def short_hours(pol: Polisher) -> float:
+        return sum(max(0, r - s) for r, s in zip(comp.required, pol.on, strict=False)) * 0.25
+
+    stuck = polished("day")  # every one- or two-day move that adds a 12 breaks the contract (sideways ones remain)
+    assert all(comp.options[oi].name == "d8" for oi in stuck.roster()[0])
+    assert short_hours(stuck) == 8.0
+    pol = polished("person")
+    assert [(comp.options[oi].name, comp.options[oi].day) for oi in pol.roster()[0]] == [
+        ("d12", 0), ("d12", 1), ("d8", 2), ("d8", 3)]
+    assert short_hours(pol) == 0.0
+    assert audit_roster(request, _assignments(comp, pol.roster(), pol.breaks())) == []
