@@ -92,6 +92,7 @@ def _bad(**change: object) -> dict:
             "staff[0].worked_before[0].start",
         ),
         (_bad(requirements=None), "requirements"),
+        (_bad(staff=[{"id": f"P{i}", "contract_minutes_per_week": 2220} for i in range(1001)]), "staff"),
     ],
 )
 def test_bad_roster_input_names_the_field(client: TestClient, body: dict, field_part: str) -> None:

@@ -42,22 +42,35 @@ class LpBound:
     kind: str = "aggregate"  # "aggregate" (stage 1's LP) or "per person" (the whole model's LP)
 
 
-def lp_bounds(comp: Compiled, workable: list[list[list[int]]], hint_band_share: float = 1.0) -> LpBound:
+def lp_bounds(
+    comp: Compiled, workable: list[list[list[int]]], hint_band_share: float = 1.0, time_limit: float | None = None
+) -> LpBound:
     """Solve the LP relaxation for the weighted coverage cost, then (same model, new objective) for plain
     under-coverage alone; with ``hint_band_share`` < 1 also stage 1's LP with its hours cap, whose optimum
-    becomes stage 1's hint."""
+    becomes stage 1's hint. ``time_limit`` (seconds) bounds the solves together; an LP stopped by it is
+    NOT_SOLVED (no bound, no hint)."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with ortools
         return LpBound(0.0, 0.0, "UNAVAILABLE", 0.0)
+    started = time.monotonic()
+
+    def budget(s: pywraplp.Solver, share: float) -> None:
+        if time_limit is not None:
+            left = time_limit - (time.monotonic() - started)
+            s.SetTimeLimit(max(1, int(1000 * share * left)))
+
     design = build_design_model(LpBackend(solver), comp, workable)
+    budget(solver, 0.6)
     cost, status = _minimise(solver, design.objective)
     x = {k: v.solution_value() for k, v in design.x.items()} if cost is not None else {}
     y = {k: v.solution_value() for k, v in design.y.items()} if cost is not None else {}
+    budget(solver, 1.0 if hint_band_share >= 1.0 else 0.5)
     under, status_under = _minimise(solver, solver.Sum(list(design.under.values())))
     seconds = solver.wall_time() / 1000
     if hint_band_share < 1.0:
         hint_solver = pywraplp.Solver.CreateSolver("GLOP")
         hint = build_design_model(LpBackend(hint_solver), comp, workable, hint_band_share)
+        budget(hint_solver, 1.0)
         if _minimise(hint_solver, hint.objective)[0] is not None:
             x = {k: v.solution_value() for k, v in hint.x.items()}
             y = {k: v.solution_value() for k, v in hint.y.items()}

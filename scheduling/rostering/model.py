@@ -12,6 +12,7 @@ Style follows OR-Tools' examples/python/shift_scheduling_sat.py: ``build_*`` ass
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -272,18 +273,17 @@ def rest_conflicts(
 ) -> list[tuple[list[int], list[int]]]:
     """Groups (earlier options, later options) of which one person can work at most one, covering every pair
     closer than ``rest_minutes`` (end to start): a later option conflicts with every earlier one that ends
-    less than the rest before it starts; one group per distinct set of earlier options, keeping the latest."""
+    less than the rest before it starts (a suffix of the earlier options by end time); one group per distinct
+    suffix, keeping the latest start with it (it dominates the earlier starts)."""
     earlier = sorted(day_a, key=lambda oi: comp.options[oi].end)
+    ends = [comp.options[oi].end.timestamp() for oi in earlier]
     later = sorted(day_b, key=lambda oi: comp.options[oi].start)
-    groups: dict[tuple[int, ...], list[int]] = {}
+    groups: dict[int, tuple[list[int], list[int]]] = {}
     for j, oj in enumerate(later):
-        start = comp.options[oj].start
-        conflicting = tuple(
-            oi for oi in earlier if (start - comp.options[oi].end).total_seconds() < rest_minutes * 60
-        )
-        if conflicting:
-            groups[conflicting] = later[: j + 1]  # the last start with this set dominates earlier ones
-    return [(list(k), v) for k, v in groups.items()]
+        k = bisect.bisect_right(ends, comp.options[oj].start.timestamp() - rest_minutes * 60)
+        if k < len(earlier):
+            groups[k] = (earlier[k:], later[: j + 1])
+    return list(groups.values())
 
 
 def _rest_horizon_days(comp: Compiled, rest_minutes: int) -> int:

@@ -67,6 +67,8 @@ DESIGN_BAND_SHARE = 1.0
 PERSON_LP_VARIABLES = 3_000
 #: At most this share of the time left goes to that LP (it falls back to the aggregated bound when it runs out).
 PERSON_LP_SHARE = 0.1
+#: At most this share of the time left after the pre-check goes to the LP bound (GLOP stops there: no bound).
+LP_SHARE = 0.4
 #: Share of stage 2's time (after the fill) given to the local search on the true objective (polish.py).
 POLISH_SHARE = 0.5
 #: Seconds kept back at the end for extracting and auditing the roster.
@@ -442,9 +444,10 @@ def _result(
         "coverage_cost": cost,
     }
     if bound is not None:
-        kpis["lp_bound_coverage_cost"] = bound.coverage_cost
-        kpis["gap"] = (cost - bound.coverage_cost) / cost if cost > 0 else 0.0
-        kpis["under_coverage_lower_bound_agent_hours"] = bound.under_intervals * hours
+        solved = bound.status == "OPTIMAL"  # an LP stopped by the time limit bounds nothing: no figures then
+        kpis["lp_bound_coverage_cost"] = bound.coverage_cost if solved else None
+        kpis["gap"] = ((cost - bound.coverage_cost) / cost if cost > 0 else 0.0) if solved else None
+        kpis["under_coverage_lower_bound_agent_hours"] = bound.under_intervals * hours if solved else None
         kpis["lp_status"] = bound.status
         kpis["lp_bound_kind"] = bound.kind
         kpis["lp_seconds"] = round(bound.seconds, 3)
@@ -484,11 +487,14 @@ def solve_roster(
     clock.first_roster = round(clock.elapsed(), 3)
     if clock.cancelled:
         return _result(comp, "CANCELLED", pre_roster, None, None, clock, {"solver_status": "CANCELLED"}, None)
+    if clock.left() <= MARGIN_SECONDS:  # the pre-check alone used the time: its roster is the answer
+        return _result(comp, "FEASIBLE", pre_roster, None, None, clock,
+                       {"solver_status": "TIME_LIMIT", "stopped_after": "precheck"}, None)
 
     workable = [workable_options(comp, p) for p in comp.staff]
     clock.report("lp_bound")
-    bound = tightest_bound(comp, workable, lp_bounds(comp, workable, DESIGN_BAND_SHARE), PERSON_LP_VARIABLES,
-                           PERSON_LP_SHARE * clock.left())
+    aggregate = lp_bounds(comp, workable, DESIGN_BAND_SHARE, LP_SHARE * (clock.left() - MARGIN_SECONDS))
+    bound = tightest_bound(comp, workable, aggregate, PERSON_LP_VARIABLES, PERSON_LP_SHARE * clock.left())
 
     # Stage 1: shift design.
     hours = request.interval_minutes / 60
@@ -550,7 +556,15 @@ def solve_roster(
     extra["stage2_variables"] = n_vars
     z = None
     status2 = cp_model.UNKNOWN
-    if n_vars <= SINGLE_MODEL_LIMIT or not counts:
+    if not counts and n_vars > SINGLE_MODEL_LIMIT:
+        # No design in the time (a big request on a short limit): too big for one model, nothing to fill; the
+        # polish's whole-person moves improve the starting roster with every second there is.
+        extra["stage2_mode"] = "polish only (no shift design in the time)"
+        reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
+        chosen, breaks = _polish(comp, workable, base, None, request, clock, reserve, extra)
+        breaks = _solve_breaks(comp, chosen, request, clock, breaks)
+        extra["solver_status"] = "FEASIBLE"
+    elif n_vars <= SINGLE_MODEL_LIMIT or not counts:
         # Small: one CP-SAT model over everyone with the true coverage objective (breaks included).
         extra["stage2_mode"] = "one coverage model"
         am = build_assignment_model(comp, candidates)

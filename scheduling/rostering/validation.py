@@ -14,6 +14,13 @@ from scheduling.rostering.types import OFF_LETTER, WEEKDAYS, RosterRequest, Rost
 MAX_DAYS = 84
 INTERVAL_CHOICES = (5, 10, 15, 20, 30, 60)
 MAX_SHIFT_MINUTES = 24 * 60
+#: Size limits, so that a request too large to solve well is a clear 422 rather than a solve that runs out of
+#: memory or time (docs/rostering.md, "Limits", has the measurements behind them). Shift options are template x
+#: start time x day; person-options are staff x shift options, an upper bound on the solver's variables.
+MAX_STAFF = 1_000
+MAX_TEMPLATES = 100
+MAX_SHIFT_OPTIONS = 20_000
+MAX_PERSON_OPTIONS = 2_000_000
 
 
 def validate_request(data: Mapping[str, Any] | RosterRequest) -> list[tuple[str, str]]:
@@ -80,7 +87,28 @@ class _Checker:
         self.staff(templates, patterns)
         if tz is not None and 1 <= r.days <= MAX_DAYS:
             self.worked_before(tz)
+        if not self.errors:
+            self.size()
         return self.errors
+
+    def size(self) -> None:
+        """The limits on staff, templates and shift options (MAX_*), checked on an otherwise valid request."""
+        r = self.r
+        if len(r.staff) > MAX_STAFF:
+            self.err("staff", f"at most {MAX_STAFF} people per request, got {len(r.staff)}")
+        if len(r.shift_templates) > MAX_TEMPLATES:
+            self.err("shift_templates", f"at most {MAX_TEMPLATES} templates per request, got {len(r.shift_templates)}")
+        per_day = sum((_hhmm_minutes(t.start_latest) - _hhmm_minutes(t.start_earliest)) // t.start_step_minutes + 1
+                      for t in r.shift_templates)
+        options = per_day * r.days
+        if options > MAX_SHIFT_OPTIONS:
+            self.err("shift_templates", f"{per_day} start times a day x {r.days} days = {options} shift options, "
+                                        f"more than the {MAX_SHIFT_OPTIONS} a roster can be solved with: use fewer "
+                                        "templates, narrower start windows, a larger start_step_minutes or fewer days")
+        elif len(r.staff) * options > MAX_PERSON_OPTIONS:
+            self.err("staff", f"{len(r.staff)} people x {options} shift options = {len(r.staff) * options}, more "
+                              f"than the {MAX_PERSON_OPTIONS} a roster can be solved with: roster fewer people or "
+                              "days at a time, or offer fewer start times")
 
     def worked_before(self, tz: ZoneInfo) -> None:
         """Shifts of the previous period: each starts before the roster and at most 14 days before it, lasts

@@ -196,6 +196,17 @@ def test_progress_callback_and_time_limit() -> None:
     assert any(p.best_objective is not None for p in seen)
 
 
+def test_a_time_limit_used_up_by_the_pre_check_returns_its_roster() -> None:
+    """The pre-check always completes (it proves the hard rules can be kept and gives the first roster); when it
+    leaves no time, that roster is the answer, audited, instead of stages that would overrun the limit."""
+    t0 = clock.monotonic()
+    res = solve(n_staff=12, days=14, limit=1.0)
+    assert clock.monotonic() - t0 < 1.0 + 2.5
+    assert res.status == "FEASIBLE" and res.violations == [] and res.assignments
+    assert res.kpis["solver_status"] == "TIME_LIMIT" and res.kpis["stopped_after"] == "precheck"
+    assert res.kpis["time_to_first_roster_seconds"] <= res.kpis["time_total_seconds"]
+
+
 def test_cancel_stops_with_best_roster_so_far() -> None:
     calls = {"n": 0}
 

@@ -118,3 +118,26 @@ def test_parse_request_raises_with_every_error() -> None:
     with pytest.raises(RosterValidationError) as info:
         parse_request(b)
     assert {"days", "staff[0].allowed_templates[0]"} <= paths(info.value.errors)
+
+
+def test_size_limits_name_the_field_and_say_what_to_change() -> None:
+    from scheduling.rostering.validation import MAX_PERSON_OPTIONS, MAX_SHIFT_OPTIONS, MAX_STAFF
+
+    b = body()
+    b["staff"] = staff_rows(MAX_STAFF + 1)
+    errs = dict(validate_request(b))
+    assert f"at most {MAX_STAFF} people" in errs["staff"]
+    # one template starting every 5 minutes of the day, 84 days: 288 x 84 = 24,192 shift options
+    b = request_body(date(2027, 1, 4), 84, [template("any", "00:00", "23:55", 480, step=5)], staff_rows(2),
+                     lambda d, t: 1, interval_minutes=5)
+    errs = dict(validate_request(b))
+    assert MAX_SHIFT_OPTIONS < 288 * 84 and "24192 shift options" in errs["shift_templates"]
+    assert "start_step_minutes" in errs["shift_templates"]
+    # within the option limit, too many people for it
+    b = request_body(date(2027, 1, 4), 84, [template("any", "00:00", "23:30", 480)], staff_rows(2), lambda d, t: 1)
+    options = 48 * 84
+    b["staff"] = staff_rows(MAX_PERSON_OPTIONS // options + 1)
+    errs = dict(validate_request(b))
+    assert f"x {options} shift options" in errs["staff"] and "fewer people or days" in errs["staff"]
+    b["staff"] = staff_rows(MAX_PERSON_OPTIONS // options)
+    assert validate_request(b) == []
