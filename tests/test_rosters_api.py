@@ -154,6 +154,14 @@ def test_roster_from_forecasts_reports_service(client: TestClient) -> None:
     assert set(res["service"]) == {"999", "101"} and res["violations"] == []
     first = res["coverage"][0]
     assert set(first["channels"]) == {"999", "101"} and first["required"] >= 0
+    # The requirement was sized to meet each channel's targets, so wherever the roster covers it the predicted
+    # service level (same engine, the channel's own answer-within threshold) meets the target too.
+    target = {ch: client.get(f"/v1/channels/{ch}").json()["target_service_level"] for ch in ("999", "101")}
+    covered = [c for c in res["coverage"] if c["required"] > 0 and c["scheduled"] >= c["required"]]
+    assert covered
+    for c in covered:
+        for ch in ("999", "101"):
+            assert c["channels"][ch]["service_level"] >= target[ch] - 1e-6, (c, ch)
     body["forecasts"] = {"999": ids["101"]}
     r = client.post("/v1/rosters", json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "forecasts.999"

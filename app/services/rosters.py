@@ -144,9 +144,16 @@ def requirements_from_forecasts(
 
 
 def _loads(channels: list[dict[str, Any]]) -> tuple[list[ChannelLoad], dict[str, Targets]]:
+    """The channels' loads, each with its own service-level threshold and definition (the evaluation reads them
+    from the load; without them it would count only calls answered at once), and their targets."""
     loads = [
         ChannelLoad(
-            name=c["code"], calls=np.array(c["calls"]), aht_seconds=np.array(c["aht"]), patience_seconds=c["patience"]
+            name=c["code"],
+            calls=np.array(c["calls"]),
+            aht_seconds=np.array(c["aht"]),
+            patience_seconds=c["patience"],
+            answer_within_seconds=c["targets"]["answer_within_seconds"],
+            sl_definition=c["targets"]["sl_definition"],
         )
         for c in channels
     ]
