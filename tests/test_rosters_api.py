@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -162,6 +162,67 @@ def test_roster_from_forecasts_reports_service(client: TestClient) -> None:
     for c in covered:
         for ch in ("999", "101"):
             assert c["channels"][ch]["service_level"] >= target[ch] - 1e-6, (c, ch)
+    # The abandonment endpoint given this roster agrees with the roster's own prediction: 101 shares the pool
+    # with 999 (which goes first), at the roster's shrinkage.
+    ab = client.post(f"/v1/forecasts/{ids['101']}/abandonment",
+                     json={"roster_id": done["id"], "patience_seconds": 240})
+    assert ab.status_code == 200, ab.text
+    ab = ab.json()
+    assert ab["shared_with"] == ["999"] and ab["shrinkage"] == 0.2 and ab["intervals_outside_roster"] == 0
+    assert len(ab["intervals"]) == len(res["coverage"])
+    for iv, c in zip(ab["intervals"], res["coverage"], strict=True):
+        assert iv["abandon_rate"] == pytest.approx(c["channels"]["101"]["abandon_rate"], rel=1e-4, abs=1e-6)
+        assert iv["service_level"] == pytest.approx(c["channels"]["101"]["service_level"], rel=1e-4, abs=1e-6)
+    assert ab["total_abandoned"] == pytest.approx(res["service"]["101"]["expected_abandoned"], rel=1e-4)
     body["forecasts"] = {"999": ids["101"]}
     r = client.post("/v1/rosters", json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "forecasts.999"
+
+
+def test_abandonment_of_a_roster_on_a_coarser_forecast_grid(client: TestClient) -> None:
+    """A 30-minute roster over an hourly forecast: each hour is evaluated as its two half-hours (the roster's
+    agents, half the hour's calls each), as an independent Erlang A computation here confirms; forecast hours
+    outside the roster are left out and counted."""
+    from scheduling import evaluate
+
+    assert client.post("/v1/channels/999/history", json=hourly_history("2026-11-02", 63)).status_code == 200
+    rid = client.post("/v1/rosters", json=example()).json()["id"]
+    fid = client.post("/v1/forecasts", json={"channel": "999", "start": "2027-01-04", "end": "2027-01-14",
+                                             "model": "seasonal_naive", "interval_minutes": 60}).json()["id"]
+    fc = wait_done(client, fid)
+    roster = wait_roster(client, rid)
+    assert roster["status"] == "done" and fc["status"] == "done"
+    url = f"/v1/forecasts/{fid}/abandonment"
+    out = client.post(url, json={"roster_id": rid, "patience_seconds": 120})
+    assert out.status_code == 200, out.text
+    out = out.json()
+    assert out["roster_id"] == rid and out["shared_with"] == [] and out["shrinkage"] == 0
+    assert len(out["intervals"]) == 7 * 24 and out["intervals_outside_roster"] == 3 * 24
+    heads = {datetime.fromisoformat(c["interval_start"]): c["scheduled"] for c in roster["result"]["coverage"]}
+    points = {p["interval_start"]: p for p in fc["points"]}
+    total = 0.0
+    for iv in out["intervals"]:
+        p = points[iv["interval_start"]]
+        t = datetime.fromisoformat(iv["interval_start"])
+        halves = [heads[t], heads[t + timedelta(minutes=30)]]
+        m = evaluate("erlang_a", halves, p["calls"] / 2, 30, p["aht_seconds"], patience_seconds=120,
+                     answer_within_seconds=out["answer_within_seconds"])
+        abandoned = float((m.abandon_rate * p["calls"] / 2).sum())
+        assert iv["agents"] == pytest.approx(sum(halves) / 2)
+        assert iv["abandoned"] == pytest.approx(abandoned, rel=1e-5, abs=1e-5)  # rounded to 6 places
+        total += abandoned
+    assert out["total_abandoned"] == pytest.approx(total, rel=1e-5)
+    # bad requests, each naming its field
+    for body, field in (
+        ({"roster_id": rid, "agents": [1] * len(fc["points"])}, "agents"),
+        ({"patience_seconds": 120}, "agents"),
+        ({"roster_id": "nope", "patience_seconds": 120}, "roster_id"),
+        ({"agents": [1] * len(fc["points"]), "shrinkage": 0.2, "patience_seconds": 120}, "shrinkage"),
+    ):
+        r = client.post(url, json=body)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, (body, r.text)
+    later = client.post("/v1/forecasts", json={"channel": "999", "start": "2027-01-11", "end": "2027-01-14",
+                                               "model": "seasonal_naive", "interval_minutes": 60}).json()["id"]
+    wait_done(client, later)
+    r = client.post(f"/v1/forecasts/{later}/abandonment", json={"roster_id": rid, "patience_seconds": 120})
+    assert r.status_code == 422 and "covers none" in r.json()["errors"][0]["message"]

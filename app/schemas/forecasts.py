@@ -123,13 +123,26 @@ class BacktestCreate(BaseModel):
 
 
 class AbandonmentRequest(BaseModel):
-    """PCROs on the phones per forecast interval, to get the abandonment and service level they deliver."""
+    """PCROs on the phones per forecast interval, or a finished roster, to get the abandonment and service level
+    they deliver."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"agents": [12, 12, 14], "patience_seconds": None}]}
     )
 
-    agents: list[int] = Field(min_length=1, description="One count per forecast point (on the phones).")
+    agents: list[int] | None = Field(
+        None, min_length=1, description="One count per forecast point (on the phones). Give this or roster_id."
+    )
+    roster_id: str | None = Field(
+        None,
+        description="A finished roster instead of agents: its PCROs on the phones per interval (breaks off), less "
+        "shrinkage, over the forecast intervals the roster covers. A roster built from forecasts of several channels "
+        "answers them all as one pool, higher priority first: the other channels' calls are taken into account.",
+    )
+    shrinkage: float | None = Field(
+        None, ge=0, lt=1, description="With roster_id: absence the roster does not model. Default: the roster's own "
+        "(given when it was built from forecasts), else 0.",
+    )
     patience_seconds: float | None = Field(
         None, ge=1, description="Default: estimated from the channel's call records or calibrated from history."
     )
@@ -138,8 +151,8 @@ class AbandonmentRequest(BaseModel):
 
     @field_validator("agents")
     @classmethod
-    def _range(cls, v: list[int]) -> list[int]:
-        if any(a < 0 or a > MAX_AGENTS for a in v):
+    def _range(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and any(a < 0 or a > MAX_AGENTS for a in v):
             raise ValueError(f"agent counts must be between 0 and {MAX_AGENTS}")
         return v
 
@@ -149,7 +162,7 @@ class AbandonmentInterval(QueueFigures):
 
     interval_start: str
     calls: float
-    agents: int
+    agents: int | float = Field(description="On the phones; with a roster on a finer grid, the interval's mean.")
     abandoned: float | None
 
 
@@ -158,6 +171,12 @@ class AbandonmentOut(BaseModel):
 
     forecast_id: str
     channel: str
+    roster_id: str | None = None
+    shrinkage: float | None = Field(None, description="With a roster: the shrinkage applied to its heads.")
+    shared_with: list[str] = Field(
+        default_factory=list, description="With a roster built for several channels: the others in its pool."
+    )
+    intervals_outside_roster: int = Field(0, description="Forecast intervals the roster does not cover (left out).")
     patience_seconds: float
     patience_source: str
     answer_within_seconds: float

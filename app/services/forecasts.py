@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import invalid
 from app.jobs import JobCancelled, JobContext, JobFailed
-from app.models import CallRecord, Channel, HistoryInterval
+from app.models import CallRecord, Channel, HistoryInterval, Job
 from app.schemas.forecasts import MAX_HORIZON_DAYS, ForecastCreate
 from app.services.ingest import stored_interval_minutes
 from app.services.staffing import json_float
@@ -25,7 +27,7 @@ from forecasting.backtest import backtest
 from forecasting.calendar import Event
 from forecasting.distribution import count_quantile
 from forecasting.registry import min_history, model_names
-from scheduling import estimate_patience, evaluate
+from scheduling import ChannelLoad, QueueMetrics, estimate_patience, evaluate, evaluate_shared_pool
 from scheduling.patience import calibrate_patience
 
 HISTORY_CAP_DAYS = 3 * 366  # at most three years of history feed one forecast (older adds fit time, not skill)
@@ -289,10 +291,14 @@ def resolve_patience(session: Session, channel: str, given: float | None, minute
 
 
 def abandonment(session: Session, job_id: str, result: dict[str, Any], channel: Channel, req: Any) -> dict[str, Any]:
-    """Erlang A figures per forecast interval for the agents given, and totals."""
+    """Erlang A figures per forecast interval for the agents given (or a finished roster's), and totals."""
     points = result["points"]
-    if len(req.agents) != len(points):
+    if (req.agents is None) == (req.roster_id is None):
+        raise invalid("agents", "give agents (one count per forecast interval) or roster_id, not both")
+    if req.agents is not None and len(req.agents) != len(points):
         raise invalid("agents", f"has {len(req.agents)} values for {len(points)} forecast intervals")
+    if req.roster_id is None and req.shrinkage is not None:
+        raise invalid("shrinkage", "applies to a roster's heads: give it with roster_id")
     minutes = result["interval_minutes"]
     mu = np.array([pt["calls"] for pt in points], float)
     calls = (
@@ -303,17 +309,33 @@ def abandonment(session: Session, job_id: str, result: dict[str, Any], channel: 
     aht = np.array([pt["aht_seconds"] for pt in points], float)
     patience, source = resolve_patience(session, channel.code, req.patience_seconds, minutes)
     within = req.answer_within_seconds if req.answer_within_seconds is not None else channel.target_answer_seconds
-    agents = np.array(req.agents, dtype=float)
-    m = evaluate(
-        "erlang_a",
-        agents,
-        calls,
-        minutes,
-        aht,
-        patience_seconds=patience,
-        answer_within_seconds=within,
-        sl_definition=channel.sl_definition,
-    )
+    extra: dict[str, Any] = {}
+    if req.agents is not None:
+        agents = np.array(req.agents, dtype=float)
+        m = evaluate(
+            "erlang_a",
+            agents,
+            calls,
+            minutes,
+            aht,
+            patience_seconds=patience,
+            answer_within_seconds=within,
+            sl_definition=channel.sl_definition,
+        )
+        keep = np.arange(len(points))
+    else:
+        plan = roster_plan(session, req.roster_id, points, minutes, req.shrinkage, channel.code)
+        keep = plan.kept
+        calls, aht = calls[keep], aht[keep]
+        own = ChannelLoad(channel.code, np.repeat(calls / plan.per_interval, plan.per_interval),
+                          np.repeat(aht, plan.per_interval), patience, within, channel.sl_definition)
+        ranked = sorted([*plan.others, (channel.priority, own)], key=lambda x: x[0])
+        sub = evaluate_shared_pool(plan.on_phones, [load for _, load in ranked], plan.sub_minutes)[channel.code]
+        m = _per_forecast_interval(sub, np.asarray(own.calls, float), plan.per_interval)
+        agents = plan.on_phones.reshape(len(keep), plan.per_interval).mean(axis=1)
+        extra = {"roster_id": req.roster_id, "shrinkage": plan.shrinkage,
+                 "shared_with": [load.name for _, load in plan.others],
+                 "intervals_outside_roster": len(points) - len(keep)}
     abandoned = m.abandon_rate * calls
     total_calls = float(calls.sum())
     total_ab = float(np.nansum(abandoned)) if np.isfinite(abandoned).all() else None
@@ -322,14 +344,15 @@ def abandonment(session: Session, job_id: str, result: dict[str, Any], channel: 
     return {
         "forecast_id": job_id,
         "channel": channel.code,
+        **extra,
         "patience_seconds": round(patience, 3),
         "patience_source": source,
         "answer_within_seconds": within,
         "intervals": [
             {
-                "interval_start": pt["interval_start"],
+                "interval_start": points[k]["interval_start"],
                 "calls": round(float(calls[i]), 4),
-                "agents": int(agents[i]),
+                "agents": int(agents[i]) if float(agents[i]).is_integer() else round(float(agents[i]), 3),
                 "abandoned": json_float(abandoned[i]),
                 "service_level": json_float(m.service_level[i]),
                 "abandon_rate": json_float(m.abandon_rate[i]),
@@ -337,10 +360,118 @@ def abandonment(session: Session, job_id: str, result: dict[str, Any], channel: 
                 "occupancy": json_float(m.occupancy[i]),
                 "p_wait": json_float(m.p_wait[i]),
             }
-            for i, pt in enumerate(points)
+            for i, k in enumerate(keep)
         ],
         "total_calls": round(total_calls, 3),
         "total_abandoned": None if total_ab is None else round(total_ab, 3),
         "abandon_rate": None if total_ab is None or total_calls == 0 else round(total_ab / total_calls, 6),
         "service_level": None if sl is None else round(sl, 6),
     }
+
+
+@dataclass
+class RosterPlan:
+    """A finished roster laid on a forecast's intervals: the forecast intervals it covers (``kept``), each split
+    into ``per_interval`` sub-intervals of ``sub_minutes`` (the finer of the two grids), the PCROs on the phones
+    in each sub-interval (heads on the phones less shrinkage, floored), and the other channels of the roster's
+    pool as (priority, load on the sub-intervals)."""
+
+    kept: np.ndarray
+    per_interval: int
+    sub_minutes: int
+    on_phones: np.ndarray
+    shrinkage: float
+    others: list[tuple[int, ChannelLoad]]
+
+
+def roster_plan(
+    session: Session,
+    roster_id: str,
+    points: list[dict[str, Any]],
+    minutes: int,
+    shrinkage: float | None,
+    channel: str,
+) -> RosterPlan:
+    """Lay roster ``roster_id``'s coverage on the forecast's intervals (422s name ``roster_id``); ``channel`` is the
+    forecast's, whose load the caller adds (the roster's own copy of it, if any, is left out)."""
+    job = session.get(Job, roster_id)
+    if job is None or job.kind != "roster":
+        raise invalid("roster_id", f"no roster with id {roster_id!r}")
+    if job.status != "done" or not job.result:
+        raise invalid("roster_id", f"roster {roster_id} is {job.status}, not done")
+    coverage = json.loads(job.result).get("coverage") or []
+    if not coverage:
+        raise invalid("roster_id", f"roster {roster_id} has no roster (its hard rules conflict)")
+    r_minutes = int(job.params["request"]["interval_minutes"])
+    if max(r_minutes, minutes) % min(r_minutes, minutes):
+        raise invalid("roster_id", f"roster {roster_id} is {r_minutes}-minute and the forecast {minutes}-minute: "
+                                   "one must divide the other")
+    service = job.params.get("service") or {}
+    s = shrinkage if shrinkage is not None else float(service.get("shrinkage", 0.0))
+    r_start = [datetime.fromisoformat(c["interval_start"]).astimezone(UTC) for c in coverage]
+    index = {t: i for i, t in enumerate(r_start)}
+    heads = np.array([c["scheduled"] for c in coverage], float)
+    phones = np.floor(heads * (1 - s) + 1e-9)
+    sub = min(r_minutes, minutes)
+    per = minutes // sub
+    kept: list[int] = []
+    cells: list[int] = []  # the roster interval each sub-interval falls in
+    step = timedelta(minutes=sub)
+    for k, pt in enumerate(points):
+        t = datetime.fromisoformat(pt["interval_start"]).astimezone(UTC)
+        where = []
+        for j in range(per):
+            u = t + j * step
+            offset = (u - r_start[0]) // timedelta(minutes=r_minutes)
+            cell = index.get(r_start[0] + offset * timedelta(minutes=r_minutes)) if u >= r_start[0] else None
+            if cell is None:
+                break
+            where.append(cell)
+        if len(where) == per:
+            kept.append(k)
+            cells += where
+    if not kept:
+        raise invalid("roster_id", f"roster {roster_id} ({r_start[0].isoformat()} on) covers none of the "
+                                   "forecast's intervals")
+    cells_a = np.array(cells)
+    share = sub / r_minutes  # of a roster interval's calls that fall in one sub-interval
+    others = [
+        (
+            int(c["priority"]),
+            ChannelLoad(
+                c["code"],
+                np.asarray(c["calls"], float)[cells_a] * share,
+                np.asarray(c["aht"], float)[cells_a],
+                c["patience"],
+                c["targets"]["answer_within_seconds"],
+                c["targets"]["sl_definition"],
+            ),
+        )
+        for c in service.get("channels", [])
+        if c["code"] != channel
+    ]
+    return RosterPlan(np.array(kept), per, sub, phones[cells_a].astype(int), s, others)
+
+
+def _per_forecast_interval(m: QueueMetrics, calls: np.ndarray, per: int) -> QueueMetrics:
+    """Sub-interval figures back onto forecast intervals (``per`` each): rates and waits weighted by calls
+    (plain means where an interval has none), occupancy by time."""
+    c = calls.reshape(-1, per)
+    total = c.sum(axis=1)
+
+    def weighted(x: np.ndarray) -> np.ndarray:
+        x = x.reshape(-1, per)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, (x * c).sum(axis=1) / np.where(total > 0, total, 1), x.mean(axis=1))
+
+    return QueueMetrics(
+        agents=m.agents.reshape(-1, per).mean(axis=1),
+        service_level=weighted(m.service_level),
+        abandon_rate=weighted(m.abandon_rate),
+        asa_seconds=weighted(m.asa_seconds),
+        occupancy=m.occupancy.reshape(-1, per).mean(axis=1),
+        p_wait=weighted(m.p_wait),
+        stable=m.stable.reshape(-1, per).all(axis=1),
+    )
+
+
