@@ -16,7 +16,7 @@ trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 cd "$WORK"
 status=0
 "$BIN/schemathesis" --config-file "$ROOT/schemathesis.toml" run "http://127.0.0.1:$PORT/openapi.json" \
-  --checks all --wait-for-schema 30 -H "Authorization: Bearer $KEY" --no-color || status=$?
+  --checks all --exclude-checks use_after_free --wait-for-schema 30 -H "Authorization: Bearer $KEY" --no-color || status=$?
 if grep -q "Traceback" "$WORK/server.log"; then
   echo "server log has tracebacks:"; grep -B2 -A20 "Traceback" "$WORK/server.log" | head -80
   status=1
