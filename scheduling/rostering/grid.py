@@ -119,6 +119,22 @@ class Compiled:
         return self.pattern_letters[pattern][letter]
 
 
+def pattern_followed(comp: Compiled, person: StaffInfo, day_templates: dict[int, int]) -> tuple[int, int] | None:
+    """The first of the person's (pattern, offset) choices that a roster follows (``day_templates``: local day ->
+    template index of its shift): rest days off, working days on a template of the day's letter, a working day
+    left off only where unavailability touches it. None if it follows none."""
+    for pi, off in person.pattern_choices:
+        for d in range(comp.days):
+            allowed = comp.letter_templates(pi, off, d)
+            if d in day_templates and (allowed is None or day_templates[d] not in allowed):
+                break
+            if allowed is not None and d not in day_templates and d not in person.touched_days:
+                break
+        else:
+            return pi, off
+    return None
+
+
 def night_minutes(start_minute: int, length: int) -> int:
     """Minutes of a shift (local start minute, length) inside 23:00-06:00, by nominal wall-clock arithmetic."""
     total = 0

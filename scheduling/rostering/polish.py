@@ -11,8 +11,8 @@ is left for this last step. Two kinds of move, each changing one person's roster
 
 The search (late-acceptance hill climbing, mostly aimed at the intervals short of cover) keeps the best roster it
 sees. Written by hand because no library does rule-checked incremental moves on this objective; CP-SAT blocks of
-several people are far slower per move (docs/rostering.md). People on a rotating pattern keep their roster (the
-cycle fixes their days).
+several people are far slower per move (docs/rostering.md). People on a rotating pattern are moved only by
+whole-person moves, whose model keeps them on it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from scheduling.rostering.grid import Compiled
+from scheduling.rostering.grid import Compiled, pattern_followed
 from scheduling.rostering.model import (
     FAIRNESS_UNIT,
     OVER_UNIT,
@@ -160,11 +160,12 @@ class Polisher:
         self.fair_slack = 2 * sum(unit for unit, _, _ in self.fair)  # most a move can lower the spreads by
         self.day_tables = [_Day(comp, d) for d in range(comp.days)]
         self._cand: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        self.movable = [not s.pattern_choices for s in comp.staff]
+        self.movable = [not s.pattern_choices for s in comp.staff]  # by day moves (they do not check patterns)
         self.rejected = 0  # moves the array checks allowed and the plain check refused (a bug if ever > 0)
         self.people_by_day = [
             [p for p in range(len(comp.staff)) if self.movable[p] and workable[p][d]] for d in range(comp.days)
         ]
+        self.anyone_by_day = [[p for p in range(len(comp.staff)) if workable[p][d]] for d in range(comp.days)]
         # The state.
         self.on = np.zeros(max(self.n, max((t.hi for t in self.day_tables), default=0)), dtype=np.int64)
         self.days: list[list[int]] = [[OFF] * comp.days for _ in comp.staff]
@@ -523,7 +524,11 @@ class Polisher:
         for oi in sorted(new, key=lambda o: comp.options[o].day):
             self._set(p, comp.options[oi].day, oi, self._breaks_for(oi))
         info = comp.staff[p]
-        if self.feasible(p, list(range(comp.days))) and info.contract_lo <= self.minutes[p] <= info.contract_hi:
+        ok = self.feasible(p, list(range(comp.days))) and info.contract_lo <= self.minutes[p] <= info.contract_hi
+        if ok and info.pattern_choices:
+            ok = pattern_followed(comp, info, {d: comp.options[oi].template for d, oi in enumerate(row)
+                                               if oi != OFF}) is not None
+        if ok:
             changes = [(o, n) for o, n in zip(old, row, strict=True) if o != n]
             change = self._cost_span(0, self.n) + self._person_soft(p) - before + self._fair_delta(p, changes)
             if accept(change):
@@ -607,8 +612,9 @@ class Polisher:
         self.days[p][d] = OFF
 
     # -- driver --------------------------------------------------------------------------------------------
-    def _aimed(self) -> tuple[int, int] | None:
-        """A (person, day) that could cover an interval short of cover, drawn by how much its shortfall costs."""
+    def _aimed(self, anyone: bool = False) -> tuple[int, int] | None:
+        """A (person, day) that could cover an interval short of cover, drawn by how much its shortfall costs;
+        ``anyone``: people on a pattern too (whole-person moves keep their pattern)."""
         short = np.clip(self.req - self.on[: self.n], 0, None) * self.uw
         total = int(short.sum())
         if total <= 0:
@@ -619,7 +625,7 @@ class Polisher:
         if not days:
             return None
         d = self.rng.choice(days)
-        people = self.people_by_day[d]
+        people = (self.anyone_by_day if anyone else self.people_by_day)[d]
         return (self.rng.choice(people), d) if people else None
 
     def run(
@@ -641,7 +647,10 @@ class Polisher:
         state = {"cur": stats.cost_start, "best": stats.cost_start, "i": 0}
         snapshot: list[tuple] = []
         hist = [stats.cost_start] * max(1, history)
-        people = [p for p in range(len(self.days)) if self.movable[p]]
+        everyone = list(range(len(self.days)))
+        people = [p for p in everyone if self.movable[p]]  # for day moves
+        if moves == "both" and not people:
+            moves = "person"
 
         def accept(delta: int) -> bool:
             limit = max(hist[state["i"] % len(hist)], state["cur"]) - state["cur"]
@@ -658,18 +667,18 @@ class Polisher:
             hist[state["i"] % len(hist)] = state["cur"]
             state["i"] += 1
 
-        pool = ThreadPoolExecutor(max(1, workers)) if moves != "day" and people else None
+        pool = ThreadPoolExecutor(max(1, workers)) if moves != "day" and everyone else None
         inflight: dict[Future, int] = {}
         next_report = time.monotonic()
         try:
-            while people and time_left() > 0:
+            while (everyone if pool is not None else people) and time_left() > 0:
                 if report is not None and time.monotonic() >= next_report:
                     report(state["best"])
                     next_report = time.monotonic() + 1.0
                 if pool is not None:
                     busy = set(inflight.values())
-                    while len(inflight) < max(1, workers) and len(busy) < len(people):
-                        p = self._pick(people)[0]
+                    while len(inflight) < max(1, workers) and len(busy) < len(everyone):
+                        p = self._pick(everyone, anyone=True)[0]
                         if p in busy:
                             continue
                         busy.add(p)
@@ -697,9 +706,9 @@ class Polisher:
         stats.rejected = self.rejected
         return stats
 
-    def _pick(self, people: list[int]) -> tuple[int, int]:
+    def _pick(self, people: list[int], anyone: bool = False) -> tuple[int, int]:
         """A (person, day) to move: mostly aimed at an interval short of cover, else at random."""
-        pick = self._aimed() if self.rng.random() < AIMED_SHARE else None
+        pick = self._aimed(anyone) if self.rng.random() < AIMED_SHARE else None
         return pick if pick else (self.rng.choice(people), self.rng.randrange(self.comp.days))
 
     def _day_move(self, people: list[int], accept: Callable[[int], bool]) -> int | None:

@@ -22,7 +22,7 @@ from ortools.sat.python import cp_model
 
 from scheduling.rostering.audit import audit_roster, roster_coverage
 from scheduling.rostering.bound import LpBound, lp_bounds, tightest_bound
-from scheduling.rostering.grid import Compiled, StaffInfo, compile_request
+from scheduling.rostering.grid import Compiled, StaffInfo, compile_request, pattern_followed
 from scheduling.rostering.model import (
     FAMILIES,
     CpBackend,
@@ -395,19 +395,7 @@ def _patterns_chosen(comp: Compiled, chosen: list[list[int]], z: list[dict] | No
         if z is not None and z[p]:
             pick = next((c for c, on in z[p].items() if on), None)
         if pick is None:
-            days = {comp.options[oi].day: comp.options[oi].template for oi in chosen[p]}
-            for pi, off in person.pattern_choices:
-                ok = True
-                for d in range(comp.days):
-                    allowed = comp.letter_templates(pi, off, d)
-                    if (d in days and (allowed is None or days[d] not in allowed)) or (
-                        allowed is not None and d not in days and d not in person.touched_days
-                    ):
-                        ok = False
-                        break
-                if ok:
-                    pick = (pi, off)
-                    break
+            pick = pattern_followed(comp, person, {comp.options[oi].day: comp.options[oi].template for oi in chosen[p]})
         if pick is not None:
             out[person.staff.id] = {"pattern": comp.request.patterns[pick[0]].name, "offset": pick[1]}
     return out
@@ -597,6 +585,7 @@ def solve_roster(
             reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
             chosen, breaks = _polish(comp, workable, chosen, breaks, request, clock, reserve, extra)
             breaks = _solve_breaks(comp, chosen, request, clock, breaks)
+            z = None  # the polish may move people on patterns (within them): read the pattern off the roster
         elif breaks is None:
             breaks = _solve_breaks(comp, chosen, request, clock)
     else:
@@ -615,6 +604,7 @@ def solve_roster(
         extra.update(stats)
         chosen, start_breaks = _polish(comp, workable, chosen, None, request, clock, reserve, extra)
         breaks = _solve_breaks(comp, chosen, request, clock, start_breaks)
+        z = None  # the polish may move people on patterns (within them): read the pattern off the roster
         extra["solver_status"] = "FEASIBLE"
     if clock.cancelled:
         status = "CANCELLED"

@@ -95,18 +95,35 @@ def test_polish_moves_the_one_shift_to_the_day_that_needs_it() -> None:
     assert stats.cost_end < stats.cost_start
 
 
-def test_people_on_a_pattern_keep_their_roster() -> None:
-    body = tight_body()
-    body["patterns"] = [{"name": "4on4off", "cycle": ["D", "D", "D", "D", "-", "-", "-", "-"],
-                         "letters": {"D": ["day10"]}}]
-    body["staff"][3]["pattern"] = "4on4off"
-    body["staff"][3]["pattern_offset"] = 0
-    body["staff"][3]["contract_minutes_per_week"] = 2100
-    _, _, pol = polisher_from_precheck(body)
-    before = list(pol.days[3])
-    stop = time.monotonic() + 1.0
-    pol.run(lambda: stop - time.monotonic())
-    assert pol.days[3] == before
+def test_people_on_a_pattern_move_only_within_it() -> None:
+    """Day moves leave a person on a rotating pattern alone; a whole-person move keeps the pattern's days and
+    moves the start times inside the template's window to where the calls are."""
+    d = template("d", "06:00", "10:00", 480, step=60)
+    staff = [{"id": "A", "contract_minutes_per_week": 1680, "pattern": "2on2off", "pattern_offset": 0}]
+    patterns = [{"name": "2on2off", "cycle": ["D", "D", "-", "-"], "letters": {"D": ["d"]}}]
+    rules = {"min_rest_minutes": 660, "max_consecutive_days": 6, "min_days_off_per_week": 2,
+             "max_minutes_per_week": 2880, "contract_tolerance_minutes": 60}
+
+    def late(day: int, local: datetime) -> int:
+        return 1 if 10 <= local.hour < 18 else 0
+
+    request = parse_request(request_body(date(2027, 1, 4), 8, [d], staff, late, rules=rules, patterns=patterns))
+    comp = compile_request(request)
+    early = [next(oi for oi in comp.by_day[x] if comp.options[oi].wall.hour == 6) for x in (0, 1, 4, 5)]
+    workable = [workable_options(comp, p) for p in comp.staff]
+
+    def polished(moves: str) -> Polisher:
+        pol = Polisher(comp, workable, [list(early)], place_breaks(comp, [list(early)])[0], seed=2)
+        stop = time.monotonic() + 0.5
+        pol.run(lambda: stop - time.monotonic(), moves=moves)
+        return pol
+
+    assert polished("day").roster() == [early]
+    pol = polished("person")
+    assert [(comp.options[oi].day, comp.options[oi].wall.hour) for oi in pol.roster()[0]] == [
+        (0, 10), (1, 10), (4, 10), (5, 10)]
+    assignments = _assignments(comp, pol.roster(), pol.breaks())
+    assert audit_roster(request, assignments, {"A": {"pattern": "2on2off", "offset": 0}}) == []
 
 
 def test_the_solver_polishes_large_rosters_and_the_audit_passes() -> None:
