@@ -11,7 +11,7 @@ import pytest
 
 from scheduling.rostering import audit_roster, parse_request, roster_coverage, solve_roster
 from scheduling.rostering.examples import control_room_templates, request_body, staff_rows, template
-from scheduling.rostering.grid import compile_request
+from scheduling.rostering.grid import Compiled, compile_request
 from scheduling.rostering.model import coverage_cost, workable_options
 from scheduling.rostering.polish import Polisher
 from scheduling.rostering.solver import _assignments, _Clock, place_breaks, precheck
@@ -42,6 +42,15 @@ def polisher_from_precheck(body: dict) -> tuple:
     roster = [s or [] for s in schedules]
     workable = [workable_options(comp, p) for p in comp.staff]
     return request, comp, Polisher(comp, workable, roster, place_breaks(comp, roster)[0], seed=3)
+
+
+def polished(comp: Compiled, shifts: list[int], moves: str, seconds: float = 0.5) -> Polisher:
+    """Half a second of polish with ``moves`` from a one-person roster of ``shifts``."""
+    workable = [workable_options(comp, p) for p in comp.staff]
+    pol = Polisher(comp, workable, [list(shifts)], place_breaks(comp, [list(shifts)])[0], seed=1)
+    stop = time.monotonic() + seconds
+    pol.run(lambda: stop - time.monotonic(), moves=moves)
+    return pol
 
 
 @pytest.mark.parametrize("moves", ["day", "person", "both"])
@@ -110,16 +119,8 @@ def test_people_on_a_pattern_move_only_within_it() -> None:
     request = parse_request(request_body(date(2027, 1, 4), 8, [d], staff, late, rules=rules, patterns=patterns))
     comp = compile_request(request)
     early = [next(oi for oi in comp.by_day[x] if comp.options[oi].wall.hour == 6) for x in (0, 1, 4, 5)]
-    workable = [workable_options(comp, p) for p in comp.staff]
-
-    def polished(moves: str) -> Polisher:
-        pol = Polisher(comp, workable, [list(early)], place_breaks(comp, [list(early)])[0], seed=2)
-        stop = time.monotonic() + 0.5
-        pol.run(lambda: stop - time.monotonic(), moves=moves)
-        return pol
-
-    assert polished("day").roster() == [early]
-    pol = polished("person")
+    assert polished(comp, early, "day").roster() == [early]
+    pol = polished(comp, early, "person")
     assert [(comp.options[oi].day, comp.options[oi].wall.hour) for oi in pol.roster()[0]] == [
         (0, 10), (1, 10), (4, 10), (5, 10)]
     assignments = _assignments(comp, pol.roster(), pol.breaks())
@@ -165,21 +166,15 @@ def test_a_whole_person_move_changes_three_days_where_no_day_move_keeps_the_cont
     request = parse_request(request_body(date(2027, 1, 4), 7, [d8, d12], staff, need, rules=rules))
     comp = compile_request(request)
     eights = [next(oi for oi in comp.by_day[d] if comp.options[oi].name == "d8") for d in range(5)]  # Mon-Fri
-    workable = [workable_options(comp, p) for p in comp.staff]
-
-    def polished(moves: str) -> Polisher:
-        pol = Polisher(comp, workable, [list(eights)], place_breaks(comp, [list(eights)])[0], seed=1)
-        stop = time.monotonic() + 0.5
-        pol.run(lambda: stop - time.monotonic(), moves=moves)
-        return pol
 
     def short_hours(pol: Polisher) -> float:
         return sum(max(0, r - s) for r, s in zip(comp.required, pol.on, strict=False)) * 0.25
 
-    stuck = polished("day")  # every one- or two-day move that adds a 12 breaks the contract (sideways ones remain)
+    # every one- or two-day move that adds a 12 breaks the contract (sideways ones remain)
+    stuck = polished(comp, eights, "day")
     assert all(comp.options[oi].name == "d8" for oi in stuck.roster()[0])
     assert short_hours(stuck) == 8.0
-    pol = polished("person")
+    pol = polished(comp, eights, "person")
     assert [(comp.options[oi].name, comp.options[oi].day) for oi in pol.roster()[0]] == [
         ("d12", 0), ("d12", 1), ("d8", 2), ("d8", 3)]
     assert short_hours(pol) == 0.0
