@@ -826,7 +826,7 @@ def _polish(
         breaks = place_breaks(comp, roster)[0]
     t0 = clock.elapsed()
     pol = Polisher(comp, workable, roster, breaks, request.seed)
-    stats = pol.run(
+    stats = pol.search(
         lambda: 0.0 if clock.check_cancel() else clock.left() - reserve,
         report=lambda best: clock.report("polish", float(best), None),
         workers=request.workers,
@@ -835,6 +835,8 @@ def _polish(
     extra["polish_moves_kept"] = stats.moves_kept
     extra["polish_person_moves_tried"] = stats.person_moves_tried
     extra["polish_person_moves_kept"] = stats.person_moves_kept
+    extra["polish_guided_cycles"] = stats.guided_cycles
+    extra["polish_guided_cycles_kept"] = stats.guided_cycles_kept
     extra["polish_rejected"] = stats.rejected
     extra["polish_cost_start"] = stats.cost_start
     extra["polish_cost_end"] = stats.cost_end

@@ -150,6 +150,38 @@ def test_polish_never_returns_a_worse_roster_with_late_acceptance() -> None:
     assert pol.cost() == stats.cost_end
 
 
+def test_guided_search_keeps_every_rule_restores_the_weights_and_never_ends_worse() -> None:
+    request, comp, pol = polisher_from_precheck(tight_body())
+    true_weights = pol.uw.copy()
+    stop = time.monotonic() + 4.0
+    stats = pol.search(lambda: stop - time.monotonic(), workers=2)
+    assert stats.guided_cycles >= 2  # 0.8 s of plain descent, then cycles of 0.8 s
+    assert 0 <= stats.guided_cycles_kept <= stats.guided_cycles
+    assert (pol.uw == true_weights).all()
+    assert stats.rejected == 0 and stats.cost_end <= stats.cost_start
+    chosen, breaks = pol.roster(), pol.breaks()
+    assignments = _assignments(comp, chosen, breaks)
+    assert audit_roster(request, assignments) == []
+    coverage = roster_coverage(request, assignments)
+    recount = coverage_cost([c.required for c in coverage], [c.scheduled for c in coverage])
+    assert pol.cost() == recount + pol.soft_cost() == stats.cost_end
+    workable = [workable_options(comp, p) for p in comp.staff]
+    assert Polisher(comp, workable, chosen, breaks).cost() == stats.cost_end
+
+
+def test_a_snapshot_restores_the_same_roster_every_time() -> None:
+    """Guided cycles go back to the best roster more than once: restoring must not hand the snapshot's own lists
+    to the search (which would then change the snapshot)."""
+    _, _, pol = polisher_from_precheck(tight_body())
+    snap, cost = pol._snapshot(), pol.cost()
+    for _ in range(2):
+        stop = time.monotonic() + 0.5
+        pol.run(lambda stop=stop: stop - time.monotonic(), moves="day")
+        assert pol.cost() != cost
+        pol._restore(snap)
+        assert pol.cost() == cost and pol.roster() == [sorted(o for o in r if o >= 0) for r in snap[0]]
+
+
 def test_a_whole_person_move_changes_three_days_where_no_day_move_keeps_the_contract() -> None:
     """A 40-hour week with no tolerance is five 8-hour shifts or two 12s and two 8s: getting from one to the other
     changes three days at once (two 8s become 12s, a fifth shift goes), so one- and two-day moves cannot."""
