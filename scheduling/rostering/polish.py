@@ -10,9 +10,11 @@ is left for this last step. Two kinds of move, each changing one person's roster
   added or dropped within the contract band, every option of the day priced at once with numpy.
 
 The search (late-acceptance hill climbing, mostly aimed at the intervals short of cover) keeps the best roster it
-sees. Written by hand because no library does rule-checked incremental moves on this objective; CP-SAT blocks of
-several people are far slower per move (docs/rostering.md). People on a rotating pattern are moved only by
-whole-person moves, whose model keeps them on it.
+sees; ``search`` follows it with guided cycles (what is short over-weighted for a while, then the true weights)
+to leave the equilibrium where no one person can improve alone. Written by hand because no library does
+rule-checked incremental moves on this objective; CP-SAT blocks of several people are far slower per move
+(docs/rostering.md). People on a rotating pattern are moved only by whole-person moves, whose model keeps them
+on it.
 """
 
 from __future__ import annotations
