@@ -138,6 +138,7 @@ def test_the_solver_polishes_large_rosters_and_the_audit_passes() -> None:
     assert kpis["stage2_mode"] == "fill stage-1 shifts by block LNS"
     assert kpis["polish_moves_tried"] > 0 and kpis["polish_rejected"] == 0
     assert kpis["polish_cost_end"] <= kpis["polish_cost_start"]
+    assert 0 <= kpis["polish_guided_cycles_kept"] <= kpis["polish_guided_cycles"] and kpis["polish_guided_cycles"] >= 1
     assert result.violations == []
     assert kpis["time_total_seconds"] <= 15 + 1.5
 
