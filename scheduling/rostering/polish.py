@@ -477,12 +477,9 @@ class Polisher:
         hint, so it never does worse), with stable starts and the fairness spreads exact. ``cover``: a grid
         interval the person must work over."""
         comp = self.comp
-        row = self.days[p]
-        old = list(row)
+        old = list(self.days[p])
         old_brk = dict(self.brk[p])
-        for d in range(comp.days):
-            if row[d] != OFF:
-                self._unset(p, d)
+        self._clear(p)
         options: list[list[int]] = []
         price: dict[int, int] = {}
         for d in range(comp.days):
@@ -500,9 +497,7 @@ class Polisher:
             for same in by_length.values():
                 keep.update(sorted(same, key=price.__getitem__)[:PERSON_OPTIONS])
             options.append(sorted(keep))
-        for d, oi in enumerate(old):
-            if oi != OFF:
-                self._set(p, d, oi, old_brk[d])
+        self._put_back(p, old, old_brk)
         model = cp_model.CpModel()
         pv = add_person(model, comp, comp.staff[p], options)
         objective = cp_model.LinearExpr.weighted_sum(list(pv.a.values()), [price[oi] for oi in pv.a])
@@ -536,9 +531,7 @@ class Polisher:
             return None
         old_brk = dict(self.brk[p])
         before = self._cost_span(0, self.n) + self._person_soft(p)
-        for d in range(comp.days):
-            if row[d] != OFF:
-                self._unset(p, d)
+        self._clear(p)
         for oi in sorted(new, key=lambda o: comp.options[o].day):
             self._set(p, comp.options[oi].day, oi, self._breaks_for(oi))
         info = comp.staff[p]
@@ -554,13 +547,21 @@ class Polisher:
                 return change
         else:  # never seen; counted (tests assert 0) rather than trusted
             self.rejected += 1
-        for d in range(comp.days):
-            if row[d] != OFF:
-                self._unset(p, d)
-        for d, oi in enumerate(old):
-            if oi != OFF:
-                self._set(p, d, oi, old_brk[d])
+        self._clear(p)
+        self._put_back(p, old, old_brk)
         return None
+
+    def _clear(self, p: int) -> None:
+        """Take all of person p's shifts off the roster and the phones."""
+        for d, oi in enumerate(self.days[p]):
+            if oi != OFF:
+                self._unset(p, d)
+
+    def _put_back(self, p: int, row: list[int], brk: dict[int, tuple[int, ...]]) -> None:
+        """Give person p (cleared) the day map ``row`` with its break starts ``brk`` again."""
+        for d, oi in enumerate(row):
+            if oi != OFF:
+                self._set(p, d, oi, brk[d])
 
     def _room(self, p: int, d: int) -> tuple[bool, int]:
         """For person p's free day d: whether a shift may start on it (runs of working days, days off per 7-day
@@ -767,8 +768,6 @@ class Polisher:
                     self._restore(snap)
         finally:
             self.uw = true_uw
-        if self.cost() > best:
-            self._restore(snap)
         stats.cost_end = self.cost()
         stats.rejected = self.rejected
         return stats
