@@ -98,8 +98,7 @@ class _Checker:
             self.err("staff", f"at most {MAX_STAFF} people per request, got {len(r.staff)}")
         if len(r.shift_templates) > MAX_TEMPLATES:
             self.err("shift_templates", f"at most {MAX_TEMPLATES} templates per request, got {len(r.shift_templates)}")
-        per_day = sum((_hhmm_minutes(t.start_latest) - _hhmm_minutes(t.start_earliest)) // t.start_step_minutes + 1
-                      for t in r.shift_templates)
+        per_day = sum(len(t.start_times()) for t in r.shift_templates)
         options = per_day * r.days
         if options > MAX_SHIFT_OPTIONS:
             self.err("shift_templates", f"{per_day} start times a day x {r.days} days = {options} shift options, "
