@@ -548,9 +548,7 @@ def solve_roster(
         # No design in the time (a big request on a short limit): too big for one model, nothing to fill; the
         # polish's whole-person moves improve the starting roster with every second there is.
         extra["stage2_mode"] = "polish only (no shift design in the time)"
-        reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
-        chosen, breaks = _polish(comp, workable, base, None, request, clock, reserve, extra)
-        breaks = _solve_breaks(comp, chosen, request, clock, breaks)
+        chosen, breaks = _polish_to_the_end(comp, workable, base, None, request, clock, extra)
         extra["solver_status"] = "FEASIBLE"
     elif n_vars <= SINGLE_MODEL_LIMIT or not counts:
         # Small: one CP-SAT model over everyone with the true coverage objective (breaks included).
@@ -582,9 +580,7 @@ def solve_roster(
         else:
             chosen, breaks = base, None
         if status2 != cp_model.OPTIMAL and not clock.cancelled:  # what CP-SAT left in its half, the polish tries
-            reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
-            chosen, breaks = _polish(comp, workable, chosen, breaks, request, clock, reserve, extra)
-            breaks = _solve_breaks(comp, chosen, request, clock, breaks)
+            chosen, breaks = _polish_to_the_end(comp, workable, chosen, breaks, request, clock, extra)
             z = None  # the polish may move people on patterns (within them): read the pattern off the roster
         elif breaks is None:
             breaks = _solve_breaks(comp, chosen, request, clock)
@@ -600,11 +596,12 @@ def solve_roster(
             own = set(base[p]) | set(pre_roster[p])
             pool.append([[oi for oi in day if oi in near or oi in own] for day in per_day])
         polish_seconds = POLISH_SHARE * max(0.0, clock.left() - reserve)
-        chosen, z, stats = lns_fill(comp, pool, counts, base, request, clock, reserve + polish_seconds)
+        # The fill's pattern choices are not kept: the polish may move people on patterns (within them), so the
+        # pattern each follows is read off the final roster.
+        chosen, _, stats = lns_fill(comp, pool, counts, base, request, clock, reserve + polish_seconds)
         extra.update(stats)
         chosen, start_breaks = _polish(comp, workable, chosen, None, request, clock, reserve, extra)
         breaks = _solve_breaks(comp, chosen, request, clock, start_breaks)
-        z = None  # the polish may move people on patterns (within them): read the pattern off the roster
         extra["solver_status"] = "FEASIBLE"
     if clock.cancelled:
         status = "CANCELLED"
@@ -842,6 +839,22 @@ def _polish(
     extra["polish_cost_end"] = stats.cost_end
     extra["polish_seconds"] = round(clock.elapsed() - t0, 2)
     return pol.roster(), pol.breaks()
+
+
+def _polish_to_the_end(
+    comp: Compiled,
+    workable: list[list[list[int]]],
+    roster: list[list[int]],
+    breaks: dict[int, list[list[int]]] | None,
+    request: RosterRequest,
+    clock: _Clock,
+    extra: dict[str, Any],
+) -> tuple[list[list[int]], dict[int, list[list[int]]]]:
+    """The last step of a stage 2 with no fill after it: the polish until only the breaks' share of the time (and
+    the margin) is left, then the breaks placed by CP-SAT from the polish's placement."""
+    reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
+    chosen, placed = _polish(comp, workable, roster, breaks, request, clock, reserve, extra)
+    return chosen, _solve_breaks(comp, chosen, request, clock, placed)
 
 
 def _solve_breaks(
