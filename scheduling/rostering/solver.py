@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -828,15 +828,7 @@ def _polish(
         report=lambda best: clock.report("polish", float(best), None),
         workers=request.workers,
     )
-    extra["polish_moves_tried"] = stats.moves_tried
-    extra["polish_moves_kept"] = stats.moves_kept
-    extra["polish_person_moves_tried"] = stats.person_moves_tried
-    extra["polish_person_moves_kept"] = stats.person_moves_kept
-    extra["polish_guided_cycles"] = stats.guided_cycles
-    extra["polish_guided_cycles_kept"] = stats.guided_cycles_kept
-    extra["polish_rejected"] = stats.rejected
-    extra["polish_cost_start"] = stats.cost_start
-    extra["polish_cost_end"] = stats.cost_end
+    extra.update((f"polish_{name}", value) for name, value in asdict(stats).items())  # every PolishStats field
     extra["polish_seconds"] = round(clock.elapsed() - t0, 2)
     return pol.roster(), pol.breaks()
 
