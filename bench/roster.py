@@ -47,7 +47,7 @@ from scheduling.queueing import Targets, required_agents
 from scheduling.rostering import parse_request, solve_roster
 from scheduling.rostering.bound import lp_bounds, person_lp_bounds, roster_lp_bound, staff_groups
 from scheduling.rostering.examples import control_room_templates, request_body, requirement_rows
-from scheduling.rostering.grid import compile_request
+from scheduling.rostering.grid import Compiled, compile_request
 from scheduling.rostering.model import workable_options
 from scheduling.rostering.solver import check_person, design_shifts
 
@@ -182,6 +182,20 @@ def build_body(inst: Instance, calls: dict[datetime, float]) -> tuple[dict[str, 
     return body, lo
 
 
+def uncoverable_hours(comp: Compiled) -> float:
+    """Agent-hours of requirement above the people with some workable shift over the interval: what no roster
+    (and no bound) can cover, the first night's hours before any shift of the roster starts, mostly."""
+    can = np.zeros(comp.n_intervals, dtype=np.int64)  # people with some option on the phones-grid per interval
+    for person in comp.staff:
+        mine = np.zeros(comp.n_intervals, dtype=bool)
+        for day in workable_options(comp, person):
+            for oi in day:
+                o = comp.options[oi]
+                mine[o.first:o.first + o.length] = True
+        can += mine
+    return float(np.clip(np.array(comp.required) - can, 0, None).sum()) * comp.request.interval_minutes / 60
+
+
 def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]:
     """Solve one instance and collect the table's figures."""
     body, scale = build_body(inst, calls)
@@ -191,17 +205,7 @@ def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]
     wall = time.perf_counter() - t0
     k = res.kpis
     lb = k.get("under_coverage_lower_bound_agent_hours", 0.0)
-    hours = request.interval_minutes / 60
-    comp = compile_request(request)
-    can = np.zeros(comp.n_intervals, dtype=np.int64)  # people with some option on the phones-grid per interval
-    for person in comp.staff:
-        mine = np.zeros(comp.n_intervals, dtype=bool)
-        for day in workable_options(comp, person):
-            for oi in day:
-                o = comp.options[oi]
-                mine[o.first:o.first + o.length] = True
-        can += mine
-    uncoverable = float(np.clip(np.array(comp.required) - can, 0, None).sum()) * hours
+    uncoverable = uncoverable_hours(compile_request(request))
     return {
         "instance": inst,
         "scale": scale,
