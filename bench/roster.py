@@ -78,6 +78,14 @@ INSTANCES = [
 ]
 
 
+def sized_instance(size: str, source: date, time_limit: float) -> Instance:
+    """An instance "STAFFxDAYS" from the Montco Monday ``source`` (staff seed 1), starting on a 2027 Monday of the
+    same season (January, or the March that spans the clocks going forward)."""
+    staff, days = (int(v) for v in size.split("x"))
+    start = date(2027, 1, 4) if source.month < 3 else date(2027, 3, 15)
+    return Instance(size, staff, days, start, source, time_limit, 1)
+
+
 def load_calls() -> dict[datetime, float]:
     """Montco ALL calls per local 15-minute wall time, smoothed by a centred 1-hour moving average."""
     df = pd.read_csv(DATA, parse_dates=["interval_start"])

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ortools.linear_solver import pywraplp
 
-from bench.roster import Instance, build_body, load_calls
+from bench.roster import build_body, load_calls, sized_instance
 from scheduling.rostering import parse_request, solve_roster
 from scheduling.rostering.bound import lp_bounds
 from scheduling.rostering.grid import Compiled, compile_request
@@ -90,9 +90,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for spec in args.instances.split(","):
         size, source = spec.split(":")
-        staff, days = (int(v) for v in size.split("x"))
-        src = date.fromisoformat(source)
-        inst = Instance(size, staff, days, date(2027, 1, 4) if src.month < 3 else date(2027, 3, 15), src, 20.0, 1)
+        inst = sized_instance(size, date.fromisoformat(source), 20.0)
         body, _ = build_body(inst, calls)
         request = parse_request(body)
         comp = compile_request(request)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.roster import Instance, build_body, load_calls, uncoverable_hours
+from bench.roster import build_body, load_calls, sized_instance, uncoverable_hours
 from scheduling.rostering import parse_request, solve_roster
 from scheduling.rostering.grid import compile_request
 
@@ -44,8 +44,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for spec in args.instances.split(";"):
         size, limits = spec.split("@")
-        staff, days = (int(v) for v in size.split("x"))
-        inst = Instance(size, staff, days, date(2027, 1, 4) if src.month < 3 else date(2027, 3, 15), src, 30.0, 1)
+        inst = sized_instance(size, src, 30.0)
         body, _ = build_body(inst, calls)
         request = parse_request(body)
         stuck = uncoverable_hours(compile_request(request))
