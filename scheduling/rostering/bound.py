@@ -19,6 +19,8 @@ from ortools.sat.python import cp_model
 
 from scheduling.rostering.grid import Compiled
 from scheduling.rostering.model import (
+    OVER_UNIT,
+    UNDER_UNIT,
     LpBackend,
     add_break_counts,
     add_coverage,
@@ -26,6 +28,7 @@ from scheduling.rostering.model import (
     add_workforce_limits,
     build_design_model,
     coverage_objective,
+    interval_weights,
 )
 
 
@@ -39,6 +42,9 @@ class LpBound:
     seconds: float
     x: dict[int, float] = field(default_factory=dict, repr=False)  # LP shift counts (coverage objective)
     y: dict[tuple, float] = field(default_factory=dict, repr=False)  # LP break counts
+    #: Per grid interval, what one more agent on the phones is worth at the LP's optimum (the coverage row's dual,
+    #: objective units: up to the interval's under-coverage weight where the LP is short, -OVER_UNIT where over).
+    values: list[float] = field(default_factory=list, repr=False)
     kind: str = "aggregate"  # "aggregate" (stage 1's LP) or "per person" (the whole model's LP)
 
 
@@ -64,6 +70,7 @@ def lp_bounds(
     cost, status = _minimise(solver, design.objective)
     x = {k: v.solution_value() for k, v in design.x.items()} if cost is not None else {}
     y = {k: v.solution_value() for k, v in design.y.items()} if cost is not None else {}
+    values = _agent_values(comp, design.over) if cost is not None else []
     budget(solver, 1.0 if hint_band_share >= 1.0 else 0.5)
     under, status_under = _minimise(solver, solver.Sum(list(design.under.values())))
     seconds = solver.wall_time() / 1000
@@ -75,7 +82,20 @@ def lp_bounds(
             x = {k: v.solution_value() for k, v in hint.x.items()}
             y = {k: v.solution_value() for k, v in hint.y.items()}
         seconds += hint_solver.wall_time() / 1000
-    return LpBound(cost or 0.0, under or 0.0, _worst(status, status_under), seconds, x, y)
+    return LpBound(cost or 0.0, under or 0.0, _worst(status, status_under), seconds, x, y, values)
+
+
+def _agent_values(comp: Compiled, over: dict[int, Any]) -> list[float]:
+    """The coverage rows' duals, read off the over-coverage variables' reduced costs (each row has one, with
+    coefficient -1 and cost OVER_UNIT, so dual = reduced cost - OVER_UNIT; GLOP's row duals would need the rows'
+    handles, which the backend does not keep), clipped to what one agent can change there: at most the interval's
+    under-coverage weight (an interval nobody can cover has its under-coverage at its upper bound, where the dual
+    is not unique), at least -OVER_UNIT."""
+    w = interval_weights(comp.required)
+    values = [0.0] * comp.n_intervals
+    for t, v in over.items():
+        values[t] = min(UNDER_UNIT * w[t], max(-OVER_UNIT, v.reduced_cost() - OVER_UNIT))
+    return values
 
 
 def _minimise(solver: pywraplp.Solver, objective: Any) -> tuple[float | None, str]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +66,14 @@ PERSON_OPTIONS, PERSON_SECONDS = 3, 0.5
 #: cost units (325-327 h under) against 4.29-4.34 M (355-363 h) for plain descent; guiding from 40% of the time
 #: 4.07-4.09 M, weight 4 4.16-4.22 M, weights that keep growing on what stays short (guided local search) 4.11-4.17 M.
 GUIDE_AFTER, GUIDE_SECONDS, GUIDE_WEIGHT = 0.2, 10.0, 2.0
+#: In the guided half of a cycle, moves are also priced towards the LP bound's optimum: one more agent's price per
+#: interval is (1 - LP_BLEND) x its guided price + LP_BLEND x minus the LP's dual there (``lp_values``), which
+#: values the intervals the LP keeps short or just covered (the storm week's nights on the bench's large
+#: instance) where the roster's own prices only see what is short now. Bench large, 60 s from the same polished
+#: roster (4.061 M), 5-s halves, seeds 1-2: 3.966-3.976 M units (312.5-315.75 h under) against 3.998-4.032 M
+#: (322.75-324.25 h) for the guided weights alone and 4.005-4.014 M for the dual blend alone; 0.3 and 0.7 within
+#: 3.977-3.985 M.
+LP_BLEND = 0.5
 
 
 @dataclass
@@ -150,6 +158,7 @@ class Polisher:
         roster: list[list[int]],
         breaks: dict[int, list[list[int]]],
         seed: int = 0,
+        lp_values: Sequence[float] | None = None,
     ) -> None:
         self.comp = comp
         self.n = comp.n_intervals
@@ -157,6 +166,10 @@ class Polisher:
         self.uw = UNDER_UNIT * np.array(interval_weights(comp.required), dtype=np.int64)
         self.workable = workable
         self.rng = random.Random(seed)
+        # minus the LP's value of one more agent per interval (a price, as _gains'), used while ``lp_guided``
+        self.lp_price = (-np.asarray(lp_values, dtype=float)[: self.n] if lp_values is not None
+                         and len(lp_values) >= self.n else None)
+        self.lp_guided = False
         rules = comp.request.rules
         self.rest = rules.min_rest_minutes * 60
         self.max_run = rules.max_consecutive_days
@@ -261,6 +274,8 @@ class Polisher:
         end = min(hi, self.n)
         if end > lo:
             g[: end - lo] = np.where(self.req[lo:end] > self.on[lo:end], -self.uw[lo:end], OVER_UNIT)
+            if self.lp_guided and self.lp_price is not None:
+                g[: end - lo] = np.round((1 - LP_BLEND) * g[: end - lo] + LP_BLEND * self.lp_price[lo:end])
         return g
 
     def _price_day(self, d: int) -> np.ndarray:
@@ -756,8 +771,9 @@ class Polisher:
             while time_left() > 0 and time.monotonic() - started < total:
                 short = self.req > self.on[: self.n]
                 self.uw = np.where(short, np.round(true_uw * (1 + guide)).astype(np.int64), true_uw)
+                self.lp_guided = True
                 stats.add(self.run(until(cycle / 2), report=quiet, moves=moves, workers=workers))
-                self.uw = true_uw
+                self.uw, self.lp_guided = true_uw, False
                 stats.add(self.run(until(cycle / 2), report=quiet, moves=moves, workers=workers))
                 stats.guided_cycles += 1
                 cost = self.cost()
@@ -767,7 +783,7 @@ class Polisher:
                 else:
                     self._restore(snap)
         finally:
-            self.uw = true_uw
+            self.uw, self.lp_guided = true_uw, False
         stats.cost_end = self.cost()
         stats.rejected = self.rejected
         return stats

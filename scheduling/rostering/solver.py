@@ -548,7 +548,7 @@ def solve_roster(
         # No design in the time (a big request on a short limit): too big for one model, nothing to fill; the
         # polish's whole-person moves improve the starting roster with every second there is.
         extra["stage2_mode"] = "polish only (no shift design in the time)"
-        chosen, breaks = _polish_to_the_end(comp, workable, base, None, request, clock, extra)
+        chosen, breaks = _polish_to_the_end(comp, workable, base, None, request, clock, extra, bound.values)
         extra["solver_status"] = "FEASIBLE"
     elif n_vars <= SINGLE_MODEL_LIMIT or not counts:
         # Small: one CP-SAT model over everyone with the true coverage objective (breaks included).
@@ -580,7 +580,7 @@ def solve_roster(
         else:
             chosen, breaks = base, None
         if status2 != cp_model.OPTIMAL and not clock.cancelled:  # what CP-SAT left in its half, the polish tries
-            chosen, breaks = _polish_to_the_end(comp, workable, chosen, breaks, request, clock, extra)
+            chosen, breaks = _polish_to_the_end(comp, workable, chosen, breaks, request, clock, extra, bound.values)
             z = None  # the polish may move people on patterns (within them): read the pattern off the roster
         elif breaks is None:
             breaks = _solve_breaks(comp, chosen, request, clock)
@@ -600,7 +600,7 @@ def solve_roster(
         # pattern each follows is read off the final roster.
         chosen, _, stats = lns_fill(comp, pool, counts, base, request, clock, reserve + polish_seconds)
         extra.update(stats)
-        chosen, start_breaks = _polish(comp, workable, chosen, None, request, clock, reserve, extra)
+        chosen, start_breaks = _polish(comp, workable, chosen, None, request, clock, reserve, extra, bound.values)
         breaks = _solve_breaks(comp, chosen, request, clock, start_breaks)
         extra["solver_status"] = "FEASIBLE"
     if clock.cancelled:
@@ -816,13 +816,15 @@ def _polish(
     clock: _Clock,
     reserve: float,
     extra: dict[str, Any],
+    lp_values: list[float] | None = None,
 ) -> tuple[list[list[int]], dict[int, list[list[int]]]]:
     """Local search on the true objective (polish.py) until ``reserve`` seconds are left; returns the roster
-    and its break starts. Every person's roster keeps every hard rule (the audit re-checks the result)."""
+    and its break starts. Every person's roster keeps every hard rule (the audit re-checks the result).
+    ``lp_values``: the LP bound's value of one more agent per interval (``LpBound.values``; guides the search)."""
     if breaks is None:
         breaks = place_breaks(comp, roster)[0]
     t0 = clock.elapsed()
-    pol = Polisher(comp, workable, roster, breaks, request.seed)
+    pol = Polisher(comp, workable, roster, breaks, request.seed, lp_values or None)
     stats = pol.search(
         lambda: 0.0 if clock.check_cancel() else clock.left() - reserve,
         report=lambda best: clock.report("polish", float(best), None),
@@ -841,11 +843,12 @@ def _polish_to_the_end(
     request: RosterRequest,
     clock: _Clock,
     extra: dict[str, Any],
+    lp_values: list[float] | None = None,
 ) -> tuple[list[list[int]], dict[int, list[list[int]]]]:
     """The last step of a stage 2 with no fill after it: the polish until only the breaks' share of the time (and
     the margin) is left, then the breaks placed by CP-SAT from the polish's placement."""
     reserve = max(0.5, BREAKS_SHARE * clock.left()) + MARGIN_SECONDS
-    chosen, placed = _polish(comp, workable, roster, breaks, request, clock, reserve, extra)
+    chosen, placed = _polish(comp, workable, roster, breaks, request, clock, reserve, extra, lp_values)
     return chosen, _solve_breaks(comp, chosen, request, clock, placed)
 
 

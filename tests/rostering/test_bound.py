@@ -102,3 +102,39 @@ def test_roster_lp_bound_sits_between_the_person_lp_and_the_roster_found() -> No
     assert full.under_intervals * 0.25 <= roster.kpis["under_coverage_agent_hours"] + 1e-6
     early = roster_lp_bound(comp, workable, first, time_limit=1e-9)
     assert early.iterations == 0 and early.under_intervals == 0.0
+
+
+def test_lp_values_are_the_coverage_rows_duals() -> None:
+    """``LpBound.values`` (what guides the polish) obey complementary slackness against the LP's own shifts: one
+    more agent is worth the interval's full under-coverage weight where the LP is short, and saves nothing (costs
+    OVER_UNIT) where it is over; in between elsewhere."""
+    from scheduling.rostering.examples import control_room_templates, staff_rows
+    from scheduling.rostering.model import OVER_UNIT, UNDER_UNIT, interval_weights
+
+    def demand(day: int, local: datetime) -> int:
+        return 9 if day == 3 and 17 <= local.hour < 23 else (2 if 8 <= local.hour < 20 else 1)
+
+    request = parse_request(request_body(date(2027, 1, 4), 7, control_room_templates(), staff_rows(6), demand))
+    comp = compile_request(request)
+    workable = [workable_options(comp, p) for p in comp.staff]
+    bound = lp_bounds(comp, workable)
+    assert bound.status == "OPTIMAL" and len(bound.values) == comp.n_intervals
+    on = [0.0] * comp.n_intervals
+    for oi, v in bound.x.items():
+        o = comp.options[oi]
+        for t in range(max(0, o.first), min(comp.n_intervals, o.first + o.length)):
+            on[t] += v
+    for (oi, bi, k), v in bound.y.items():
+        for t in range(max(0, k), min(comp.n_intervals, k + comp.options[oi].break_lengths[bi])):
+            on[t] -= v
+    w = interval_weights(comp.required)
+    short = over = 0
+    for t, value in enumerate(bound.values):
+        assert -OVER_UNIT - 1e-6 <= value <= UNDER_UNIT * w[t] + 1e-6
+        if comp.required[t] - on[t] > 1e-6:
+            short += 1
+            assert value == pytest.approx(UNDER_UNIT * w[t], abs=1e-6)
+        elif on[t] - comp.required[t] > 1e-6:
+            over += 1
+            assert value == pytest.approx(-OVER_UNIT, abs=1e-6)
+    assert short > 0 and over > 0  # both cases were tested

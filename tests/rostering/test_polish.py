@@ -7,13 +7,15 @@ from __future__ import annotations
 import time
 from datetime import date, datetime
 
+import numpy as np
 import pytest
 
 from scheduling.rostering import audit_roster, parse_request, roster_coverage, solve_roster
+from scheduling.rostering.bound import lp_bounds
 from scheduling.rostering.examples import control_room_templates, request_body, staff_rows, template
 from scheduling.rostering.grid import Compiled, compile_request
 from scheduling.rostering.model import coverage_cost, workable_options
-from scheduling.rostering.polish import Polisher
+from scheduling.rostering.polish import LP_BLEND, Polisher
 from scheduling.rostering.solver import _assignments, _Clock, place_breaks, precheck
 
 
@@ -151,14 +153,19 @@ def test_polish_never_returns_a_worse_roster_with_late_acceptance() -> None:
     assert pol.cost() == stats.cost_end
 
 
-def test_guided_search_keeps_every_rule_restores_the_weights_and_never_ends_worse() -> None:
+@pytest.mark.parametrize("lp_guided", [False, True])
+def test_guided_search_keeps_every_rule_restores_the_weights_and_never_ends_worse(lp_guided: bool) -> None:
     request, comp, pol = polisher_from_precheck(tight_body())
+    if lp_guided:  # the solver's polish: guided halves also priced towards the LP bound's optimum
+        workable = [workable_options(comp, p) for p in comp.staff]
+        pol = Polisher(comp, workable, pol.roster(), pol.breaks(), seed=3, lp_values=lp_bounds(comp, workable).values)
+        assert pol.lp_price is not None
     true_weights = pol.uw.copy()
     stop = time.monotonic() + 4.0
     stats = pol.search(lambda: stop - time.monotonic(), workers=2)
     assert stats.guided_cycles >= 2  # 0.8 s of plain descent, then cycles of 0.8 s
     assert 0 <= stats.guided_cycles_kept <= stats.guided_cycles
-    assert (pol.uw == true_weights).all()
+    assert (pol.uw == true_weights).all() and not pol.lp_guided
     assert stats.rejected == 0 and stats.cost_end <= stats.cost_start
     chosen, breaks = pol.roster(), pol.breaks()
     assignments = _assignments(comp, chosen, breaks)
@@ -168,6 +175,23 @@ def test_guided_search_keeps_every_rule_restores_the_weights_and_never_ends_wors
     assert pol.cost() == recount + pol.soft_cost() == stats.cost_end
     workable = [workable_options(comp, p) for p in comp.staff]
     assert Polisher(comp, workable, chosen, breaks).cost() == stats.cost_end
+
+
+def test_lp_guided_prices_blend_the_roster_prices_with_the_lp_values() -> None:
+    """While ``lp_guided``, one more agent's price per interval is LP_BLEND of minus the LP's value there and the
+    rest of the roster's own price; otherwise (and with no LP values) the roster's price alone."""
+    _, comp, pol = polisher_from_precheck(tight_body())
+    workable = [workable_options(comp, p) for p in comp.staff]
+    values = lp_bounds(comp, workable).values
+    own = pol._gains(0, comp.n_intervals)
+    guided = Polisher(comp, workable, pol.roster(), pol.breaks(), seed=3, lp_values=values)
+    assert (guided._gains(0, comp.n_intervals) == own).all()
+    guided.lp_guided = True
+    expected = np.round((1 - LP_BLEND) * own - LP_BLEND * np.asarray(values))
+    assert (guided._gains(0, comp.n_intervals) == expected).all()
+    assert (guided._gains(0, comp.n_intervals) != own).any()
+    pol.lp_guided = True  # no LP values: nothing to blend
+    assert (pol._gains(0, comp.n_intervals) == own).all()
 
 
 def test_a_snapshot_restores_the_same_roster_every_time() -> None:
