@@ -751,7 +751,8 @@ class Polisher:
         """``run`` (plain descent) for GUIDE_AFTER of the time, then guided cycles until ``time_left`` is 0: best
         responses stop at an equilibrium where no one person can gain with everyone else fixed, and the shortfall
         that is left would need several people to take a small loss at once; over-weighting what is short for a
-        while makes them, and the true weights then repair. ``guide`` 0: plain descent throughout. ``report``
+        while (and, given ``lp_values``, pricing towards the LP's optimum: LP_BLEND) makes them, and the true
+        weights then repair. ``guide`` 0: plain descent throughout. ``report``
         gets the best true objective about once a second."""
         total = max(0.0, time_left())
         if guide <= 0 or total <= 0:
