@@ -475,22 +475,19 @@ class Polisher:
         self._commit_fair(p, [*gone, *((OFF, oi) for _, oi, _ in plan)])
         return change
 
-    def try_person(
-        self, p: int, accept: Callable[[int], bool], seconds: float = PERSON_SECONDS, cover: int | None = None
-    ) -> int | None:
+    def try_person(self, p: int, accept: Callable[[int], bool], seconds: float = PERSON_SECONDS) -> int | None:
         """Re-roster person p's whole period at once, everyone else fixed: the best response (``person_model``,
         solved here, then ``apply_person``). Reaches changes no one- or two-day move can (hours moved off several
         days to make room for one). Returns the change applied, None if none."""
-        job = self.person_model(p, cover)
+        job = self.person_model(p)
         return self.apply_person(p, job.solve(seconds, self.rng.randrange(1 << 30)), accept)
 
-    def person_model(self, p: int, cover: int | None = None) -> PersonMove:
+    def person_model(self, p: int) -> PersonMove:
         """Person p's best-response model at the current roster (the roster itself is left as it is). With the
         others' agents on the phones fixed, one more agent's cost per interval is known, so a shift's price is a
         sum (breaks where they cost least) and the person's best roster is one CP-SAT model of their hard rules
         (``add_person``) over their cheapest options per day and shift length plus their current roster (its
-        hint, so it never does worse), with stable starts and the fairness spreads exact. ``cover``: a grid
-        interval the person must work over."""
+        hint, so it never does worse), with stable starts and the fairness spreads exact."""
         comp = self.comp
         old = list(self.days[p])
         old_brk = dict(self.brk[p])
@@ -526,10 +523,6 @@ class Polisher:
                                       fixed_range=(max(others), min(others)))
                 if spread is not None:
                     objective += spread
-        if cover is not None:
-            over_t = [v for oi, v in pv.a.items() if comp.options[oi].first <= cover < comp.options[oi].first
-                      + comp.options[oi].length]
-            model.add(cp_model.LinearExpr.sum(over_t) >= 1)
         model.minimize(objective)
         for oi, v in pv.a.items():
             model.add_hint(v, oi in old)
