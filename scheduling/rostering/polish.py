@@ -166,9 +166,9 @@ class Polisher:
         self.uw = UNDER_UNIT * np.array(interval_weights(comp.required), dtype=np.int64)
         self.workable = workable
         self.rng = random.Random(seed)
-        # minus the LP's value of one more agent per interval (a price, as _gains'), used while ``lp_guided``
-        self.lp_price = (-np.asarray(lp_values, dtype=float)[: self.n] if lp_values is not None
-                         and len(lp_values) >= self.n else None)
+        # minus the LP's value of one more agent per interval (a price, as _gains'), used while ``lp_guided``;
+        # none (None or empty) when the LP was not solved
+        self.lp_price = -np.asarray(lp_values, dtype=float) if lp_values else None
         self.lp_guided = False
         rules = comp.request.rules
         self.rest = rules.min_rest_minutes * 60

@@ -824,7 +824,7 @@ def _polish(
     if breaks is None:
         breaks = place_breaks(comp, roster)[0]
     t0 = clock.elapsed()
-    pol = Polisher(comp, workable, roster, breaks, request.seed, lp_values or None)
+    pol = Polisher(comp, workable, roster, breaks, request.seed, lp_values)
     stats = pol.search(
         lambda: 0.0 if clock.check_cancel() else clock.left() - reserve,
         report=lambda best: clock.report("polish", float(best), None),
