@@ -204,6 +204,13 @@ def uncoverable_hours(comp: Compiled) -> float:
     return float(np.clip(np.array(comp.required) - can, 0, None).sum()) * comp.request.interval_minutes / 60
 
 
+def lp_kpi(kpis: dict[str, Any], name: str) -> float:
+    """An LP-bound KPI as a float, NaN where the solver reports none (its LP stopped by the time limit), so the
+    table prints nan rather than the bench failing on None."""
+    value = kpis.get(name)
+    return float("nan") if value is None else float(value)
+
+
 def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]:
     """Solve one instance and collect the table's figures."""
     body, scale = build_body(inst, calls)
@@ -212,7 +219,7 @@ def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]
     res = solve_roster(request)
     wall = time.perf_counter() - t0
     k = res.kpis
-    lb = k.get("under_coverage_lower_bound_agent_hours", 0.0)
+    lb = lp_kpi(k, "under_coverage_lower_bound_agent_hours")
     uncoverable = uncoverable_hours(compile_request(request))
     return {
         "instance": inst,
@@ -226,7 +233,7 @@ def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]
         "lb": lb,
         "uncoverable": uncoverable,
         "over": k.get("over_coverage_agent_hours", 0.0),
-        "gap": k.get("gap"),
+        "gap": lp_kpi(k, "gap"),
         "violations": len(res.violations),
         "shifts": k.get("shifts"),
         "body": body,
