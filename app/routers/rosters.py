@@ -67,7 +67,8 @@ def get_rosters(
 def get_roster(roster_id: str, session: SessionDep) -> dict[str, Any]:
     """While solving: `progress` with elapsed seconds, best objective and bound. When done: `result` with
     `assignments`, `coverage` (per interval; with forecasts, predicted service per channel), `kpis` (gap against
-    an LP bound), `violations` (the independent audit: empty), and `conflicts`/`shortfall` where the hard rules
+    an LP bound), `violations` (the independent audit: empty), and `conflicts`/`shortfall` (each short interval
+    with `why`: who could cover it and the rule keeping each of the others off) where the hard rules
     or the workforce cannot meet the requirement."""
     return _out(get_job_or_404(session, roster_id, "roster"))
 

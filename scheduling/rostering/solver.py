@@ -35,6 +35,7 @@ from scheduling.rostering.model import (
     workable_options,
 )
 from scheduling.rostering.polish import Polisher
+from scheduling.rostering.shortfall import explain_shortfall
 from scheduling.rostering.types import (
     Assignment,
     BreakAssignment,
@@ -410,8 +411,10 @@ def _result(
     clock: _Clock,
     extra: dict[str, Any],
     bound: LpBound | None,
+    workable: list[list[list[int]]] | None = None,
 ) -> RosterResult:
-    """Assemble the result: assignments, coverage (recomputed from the datetimes), KPIs, shortfall, audit."""
+    """Assemble the result: assignments, coverage (recomputed from the datetimes), KPIs, shortfall (with why each
+    interval is short: shortfall.py), audit."""
     req = comp.request
     assignments = _assignments(comp, chosen, breaks)
     patterns = _patterns_chosen(comp, chosen, z)
@@ -447,6 +450,13 @@ def _result(
         for c, u in zip(coverage, under, strict=True)
         if u > 0
     ]
+    grid = [comp.index_of(entry["interval_start"]) for entry in shortfall]
+    why = explain_shortfall(
+        comp, workable or [workable_options(comp, p) for p in comp.staff], chosen, [t for t in grid if t is not None]
+    )
+    for entry, t in zip(shortfall, grid, strict=True):
+        if t is not None:
+            entry["why"] = why[t]
     return RosterResult(status, assignments, coverage, kpis, violations, [], shortfall, patterns)
 
 
@@ -609,7 +619,7 @@ def solve_roster(
         status = "OPTIMAL"
     else:
         status = "FEASIBLE"
-    result = _result(comp, status, chosen, breaks, z, clock, extra, bound)
+    result = _result(comp, status, chosen, breaks, z, clock, extra, bound, workable)
     result.kpis["optimal_within_decomposition"] = status == "OPTIMAL"
     return result
 
