@@ -445,18 +445,15 @@ def _result(
     kpis.update(extra)
     kpis["time_to_first_roster_seconds"] = clock.first_roster
     kpis["time_total_seconds"] = round(clock.elapsed(), 3)
+    short = [k for k, u in enumerate(under) if u > 0]  # coverage is per grid interval, in order
+    if workable is None:
+        workable = [workable_options(comp, p) for p in comp.staff]
+    why = explain_shortfall(comp, workable, chosen, short)
     shortfall = [
-        {"interval_start": c.interval_start, "required": c.required, "scheduled": c.scheduled, "short": u}
-        for c, u in zip(coverage, under, strict=True)
-        if u > 0
+        {"interval_start": coverage[k].interval_start, "required": coverage[k].required,
+         "scheduled": coverage[k].scheduled, "short": under[k], "why": why[k]}
+        for k in short
     ]
-    grid = [comp.index_of(entry["interval_start"]) for entry in shortfall]
-    why = explain_shortfall(
-        comp, workable or [workable_options(comp, p) for p in comp.staff], chosen, [t for t in grid if t is not None]
-    )
-    for entry, t in zip(shortfall, grid, strict=True):
-        if t is not None:
-            entry["why"] = why[t]
     return RosterResult(status, assignments, coverage, kpis, violations, [], shortfall, patterns)
 
 
