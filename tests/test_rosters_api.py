@@ -58,6 +58,24 @@ def test_roster_solve_audit_and_exports(client: TestClient) -> None:
     assert [x["id"] for x in client.get("/v1/rosters").json()["items"]] == [rid]
 
 
+
+def test_short_intervals_say_why_over_http(client: TestClient) -> None:
+    """Three times the example's requirement: the result lists the short intervals, each with who could cover it
+    and what keeps the others off, and the KPIs split off what lies beyond everyone able."""
+    body = example()
+    for row in body["requirements"]:
+        row["required"] *= 3
+    done = wait_roster(client, client.post("/v1/rosters", json=body).json()["id"])
+    res = done["result"]
+    assert done["status"] == "done" and res["violations"] == [] and res["shortfall"]
+    keys = {"able", "on_shift", "pattern", "other_shift", "rest", "consecutive_days", "days_off", "weekly_max",
+            "contract", "free"}
+    for entry in res["shortfall"]:
+        why = entry["why"]
+        assert set(why) == keys and why["able"] >= why["on_shift"]
+        assert why["able"] == why["on_shift"] + sum(v for k, v in why.items() if k not in ("able", "on_shift"))
+    assert 0 <= res["kpis"]["under_coverage_beyond_able_agent_hours"] <= res["kpis"]["under_coverage_agent_hours"]
+
 def _bad(**change: object) -> dict:
     body = example()
     for path, value in change.items():

@@ -454,6 +454,11 @@ def _result(
          "scheduled": coverage[k].scheduled, "short": under[k], "why": why[k]}
         for k in short
     ]
+    # The part of the shortfall beyond everyone able to work then: more people (or templates) would cover it, where
+    # the rest is people held off by their rules or hours (each entry's why says which).
+    kpis["under_coverage_beyond_able_agent_hours"] = sum(
+        min(under[k], max(0, coverage[k].required - why[k]["able"])) for k in short
+    ) * hours
     return RosterResult(status, assignments, coverage, kpis, violations, [], shortfall, patterns)
 
 

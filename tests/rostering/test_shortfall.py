@@ -117,3 +117,7 @@ def test_a_person_at_a_limit_is_held_by_it(name: str, contract: int, shifts: int
             assert all(w["on_shift"] == 0 and w[reason] == 1 for w in reachable)
     nights = [e for e in res.shortfall if 1 <= e["interval_start"].astimezone(tz).hour < 5]
     assert nights and all(e["why"]["able"] == 0 for e in nights)  # no template reaches the small hours
+    # Beyond the one person able, every short interval needs another agent; where no one is able, both.
+    beyond = sum(min(e["short"], e["required"] - e["why"]["able"]) for e in res.shortfall) * 0.25
+    assert res.kpis["under_coverage_beyond_able_agent_hours"] == pytest.approx(beyond)
+    assert 0 < beyond < res.kpis["under_coverage_agent_hours"]
