@@ -9,6 +9,7 @@ no library knows these rules; the checks are the model's (model.py) and the poli
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,7 +42,7 @@ def explain_shortfall(
         if hit:
             reach[o.idx] = hit
     cols = sorted(reach)
-    col_of = {oi: j for j, oi in enumerate(cols)}
+    col_of = {oi: j for j, oi in enumerate(cols)}  # option -> column of the reason matrix
 
     # The roster as arrays: worked days, minutes, and who is on a shift in each short interval.
     worked = np.zeros((people, days), dtype=bool)
@@ -63,44 +64,51 @@ def explain_shortfall(
     days_ok, room = _window_room(comp, worked, minutes)
     contract_room = np.array([s.contract_hi for s in comp.staff]) - minutes.sum(axis=1)
 
-    # Per person and reaching option: -1 if not workable, else the index in REASONS of the first rule it breaks.
-    reason = np.full((people, len(cols)), -1, dtype=np.int8)
-    takers: dict[int, list[int]] = {}
+    # Per person and reaching option: -1 if not workable, else the index in REASONS of the first rule it breaks;
+    # computed over every (person, reaching option) pair at once.
+    reaching = np.zeros(len(opts), dtype=bool)
+    reaching[cols] = True
+    pair_p, pair_o = [], []
     for p, per_day in enumerate(workable):
-        for day in per_day:
-            for oi in day:
-                if oi in col_of:
-                    takers.setdefault(oi, []).append(p)
-    for oi, ps in takers.items():
-        o, idx = opts[oi], np.array(ps)
-        d = o.day
-        start, end = secs[oi]
-        fails = np.stack([
-            worked[idx, d],
-            (prev_end[idx, d] + rest > start) | (next_start[idx, d] < end + rest),
-            ~run_ok[idx, d],
-            ~days_ok[idx, d],
-            o.minutes > room[idx, d],
-            o.minutes > contract_room[idx],
-        ])
-        first = np.where(fails.any(axis=0), fails.argmax(axis=0), len(REASONS) - 1)
-        reason[idx, col_of[oi]] = first
+        ids = np.fromiter(itertools.chain.from_iterable(per_day), dtype=np.int64)
+        ids = ids[reaching[ids]]
+        pair_p.append(np.full(len(ids), p, dtype=np.int64))
+        pair_o.append(ids)
+    pp = np.concatenate(pair_p) if pair_p else np.zeros(0, dtype=np.int64)
+    po = np.concatenate(pair_o) if pair_o else np.zeros(0, dtype=np.int64)
+    o_day = np.array([o.day for o in opts], dtype=np.int64)[po]
+    o_start = np.array([a for a, _ in secs])[po]
+    o_end = np.array([b for _, b in secs])[po]
+    o_min = np.array([o.minutes for o in opts], dtype=np.int64)[po]
+    fails = np.stack([
+        worked[pp, o_day],
+        (prev_end[pp, o_day] + rest > o_start) | (next_start[pp, o_day] < o_end + rest),
+        ~run_ok[pp, o_day],
+        ~days_ok[pp, o_day],
+        o_min > room[pp, o_day],
+        o_min > contract_room[pp],
+    ])
+    first = np.where(fails.any(axis=0), fails.argmax(axis=0), len(REASONS) - 1)
+    col_index = np.full(len(opts), -1, dtype=np.int64)
+    col_index[cols] = np.arange(len(cols))
+    reason = np.full((people, len(cols)), -1, dtype=np.int8)
+    reason[pp, col_index[po]] = first
 
-    by_interval: dict[int, list[int]] = {}
+    # Per person and short interval, the furthest reason over the options reaching it (-1: none workable).
+    column = {t: i for i, t in enumerate(short)}
+    best = np.full((people, len(short)), -1, dtype=np.int8)
     for oi, hit in reach.items():
-        for t in hit:
-            by_interval.setdefault(t, []).append(col_of[oi])
-    patterned = np.array([bool(s.pattern_choices) for s in comp.staff])
-    out: dict[int, dict[str, int]] = {}
-    for t in short:
-        sub = reason[:, by_interval[t]].max(axis=1) if t in by_interval else np.full(people, -1)
-        on = on_shift[:, t]
-        able = (sub >= 0) | on
-        off = able & ~on
-        counts = np.bincount(sub[off & ~patterned], minlength=len(REASONS))
-        out[t] = {"able": int(able.sum()), "on_shift": int(on.sum()), "pattern": int((off & patterned).sum()),
-                  **{r: int(c) for r, c in zip(REASONS, counts, strict=True)}}
-    return out
+        at = [column[t] for t in hit]
+        best[:, at] = np.maximum(best[:, at], reason[:, col_of[oi], None])
+    on = on_shift[:, short]
+    able = (best >= 0) | on
+    off = able & ~on
+    patterned = np.array([bool(s.pattern_choices) for s in comp.staff])[:, None]
+    counts = {"able": able.sum(axis=0), "on_shift": on.sum(axis=0), "pattern": (off & patterned).sum(axis=0)}
+    free_off = off & ~patterned
+    for k, r in enumerate(REASONS):
+        counts[r] = (free_off & (best == k)).sum(axis=0)
+    return {t: {name: int(v[i]) for name, v in counts.items()} for i, t in enumerate(short)}
 
 
 def _neighbour_times(worked: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
