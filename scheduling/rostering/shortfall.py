@@ -42,7 +42,6 @@ def explain_shortfall(
         if hit:
             reach[o.idx] = hit
     cols = sorted(reach)
-    col_of = {oi: j for j, oi in enumerate(cols)}  # option -> column of the reason matrix
 
     # The roster as arrays: worked days, minutes, and who is on a shift in each short interval.
     worked = np.zeros((people, days), dtype=bool)
@@ -89,7 +88,7 @@ def explain_shortfall(
         o_min > contract_room[pp],
     ])
     first = np.where(fails.any(axis=0), fails.argmax(axis=0), len(REASONS) - 1)
-    col_index = np.full(len(opts), -1, dtype=np.int64)
+    col_index = np.full(len(opts), -1, dtype=np.int64)  # option -> column of the reason matrix
     col_index[cols] = np.arange(len(cols))
     reason = np.full((people, len(cols)), -1, dtype=np.int8)
     reason[pp, col_index[po]] = first
@@ -99,7 +98,7 @@ def explain_shortfall(
     best = np.full((people, len(short)), -1, dtype=np.int8)
     for oi, hit in reach.items():
         at = [column[t] for t in hit]
-        best[:, at] = np.maximum(best[:, at], reason[:, col_of[oi], None])
+        best[:, at] = np.maximum(best[:, at], reason[:, col_index[oi], None])
     on = on_shift[:, short]
     able = (best >= 0) | on
     off = able & ~on
