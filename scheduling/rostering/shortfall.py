@@ -49,12 +49,13 @@ def explain_shortfall(
     starts = np.zeros((people, days))
     ends = np.zeros((people, days))
     on_shift = np.zeros((people, n), dtype=bool)
-    secs = [((o.start - comp.t0).total_seconds(), (o.end - comp.t0).total_seconds()) for o in opts]
+    o_start = np.array([(o.start - comp.t0).total_seconds() for o in opts])  # per option, seconds from t0
+    o_end = np.array([(o.end - comp.t0).total_seconds() for o in opts])
     for p, row in enumerate(roster):
         for oi in row:
             o = opts[oi]
             worked[p, o.day], minutes[p, o.day] = True, o.minutes
-            starts[p, o.day], ends[p, o.day] = secs[oi]
+            starts[p, o.day], ends[p, o.day] = o_start[oi], o_end[oi]
             on_shift[p, max(0, o.first) : min(n, o.first + o.length)] = True
 
     rest = rules.min_rest_minutes * 60
@@ -75,17 +76,15 @@ def explain_shortfall(
         pair_o.append(ids)
     pp = np.concatenate(pair_p) if pair_p else np.zeros(0, dtype=np.int64)
     po = np.concatenate(pair_o) if pair_o else np.zeros(0, dtype=np.int64)
-    o_day = np.array([o.day for o in opts], dtype=np.int64)[po]
-    o_start = np.array([a for a, _ in secs])[po]
-    o_end = np.array([b for _, b in secs])[po]
-    o_min = np.array([o.minutes for o in opts], dtype=np.int64)[po]
+    day = np.array([o.day for o in opts], dtype=np.int64)[po]
+    mins = np.array([o.minutes for o in opts], dtype=np.int64)[po]
     fails = np.stack([
-        worked[pp, o_day],
-        (prev_end[pp, o_day] + rest > o_start) | (next_start[pp, o_day] < o_end + rest),
-        ~run_ok[pp, o_day],
-        ~days_ok[pp, o_day],
-        o_min > room[pp, o_day],
-        o_min > contract_room[pp],
+        worked[pp, day],
+        (prev_end[pp, day] + rest > o_start[po]) | (next_start[pp, day] < o_end[po] + rest),
+        ~run_ok[pp, day],
+        ~days_ok[pp, day],
+        mins > room[pp, day],
+        mins > contract_room[pp],
     ])
     first = np.where(fails.any(axis=0), fails.argmax(axis=0), len(REASONS) - 1)
     col_index = np.full(len(opts), -1, dtype=np.int64)  # option -> column of the reason matrix
