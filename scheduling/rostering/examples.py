@@ -2,15 +2,20 @@
 
 ``control_room_templates`` is a realistic FCR template set (13 templates, day/late/night, 8/10/12 h, with start
 windows and refreshment breaks); ``requirement_rows`` spreads a per-local-time requirement onto the roster's
-real intervals (DST days included); ``request_body`` fills in the rest.
+real intervals (DST days included); ``request_body`` fills in the rest. ``planted`` turns a request and a
+roster into one whose optimum is known (the roster's own cover as the requirement).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from scheduling.rostering.audit import roster_coverage
+from scheduling.rostering.types import Assignment, RosterRequest
 
 
 def template(
@@ -116,3 +121,17 @@ def request_body(
     }
     body.update(extra)
     return body
+
+
+def planted(request: RosterRequest, roster: Iterable[Assignment], mode: str = "exact") -> RosterRequest:
+    """``request`` with its requirement made what ``roster`` puts on the phones (``exact``: every interval tight)
+    or lowered to it where the roster falls short (``min``): the roster covers it, so a roster with 0 under exists
+    and a solver's shortfall there is its search's (bench/roster_planted.py)."""
+    if mode not in ("exact", "min"):
+        raise ValueError(f"mode must be 'exact' or 'min', not {mode!r}")
+    on = {c.interval_start: c.scheduled for c in roster_coverage(request, roster)}
+    rows = tuple(
+        replace(r, required=on[r.interval_start] if mode == "exact" else min(r.required, on[r.interval_start]))
+        for r in request.requirements
+    )
+    return replace(request, requirements=rows)

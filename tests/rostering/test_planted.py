@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from scheduling.rostering import parse_request, roster_coverage, solve_roster
+from scheduling.rostering import examples, parse_request, roster_coverage, solve_roster
 from scheduling.rostering.examples import control_room_templates, request_body, staff_rows
 from scheduling.rostering.types import RosterRequest
 
@@ -28,15 +28,10 @@ def _planted(n_staff: int, mode: str) -> RosterRequest:
     request = parse_request(body)
     plant = solve_roster(request)
     assert plant.violations == []
-    on = {c.interval_start: c.scheduled for c in roster_coverage(request, plant.assignments)}
-    rows = tuple(
-        replace(r, required=on[r.interval_start] if mode == "exact" else min(r.required, on[r.interval_start]))
-        for r in request.requirements
-    )
-    planted = replace(request, requirements=rows)
+    planted = examples.planted(request, plant.assignments, mode)
     # the plant covers the planted requirement: recounted, so the optimum (0 under) is known, not assumed
     assert all(c.scheduled >= c.required for c in roster_coverage(planted, plant.assignments))
-    assert sum(r.required for r in rows) > 0
+    assert sum(r.required for r in planted.requirements) > 0
     return planted
 
 
