@@ -244,7 +244,8 @@ def _check_pattern(
 
 
 def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -> list[CoveragePoint]:
-    """Per interval of the roster: required, on the phones (working and not on a break) and on break.
+    """Per interval of the roster: required, on the phones (working and not on a break) and on break; with skill
+    requirement rows, per skill the requirement and the people with the skill on the phones.
 
     An agent counts in an interval only when present for all of it (shifts and breaks are on the grid)."""
     tz = ZoneInfo(request.timezone)
@@ -262,15 +263,33 @@ def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -
             arr[a] += 1
             arr[b] -= 1
 
+    skill_names = sorted({r.skill for r in request.requirements if r.skill is not None})
+    skills_of = {s.id: set(s.skills) for s in request.staff}
+    # per skill: working and on break, as difference arrays, for the people who have it
+    sk_working = {sk: [0] * (n + 1) for sk in skill_names}
+    sk_breaking = {sk: [0] * (n + 1) for sk in skill_names}
     for a in assignments:
         add(working, a.start, a.end)
         for b in a.breaks:
             add(breaking, b.start, b.end)
-    required = {r.interval_start.astimezone(UTC): r.required for r in request.requirements}
+        for sk in skill_names:
+            if sk in skills_of.get(a.staff_id, ()):
+                add(sk_working[sk], a.start, a.end)
+                for b in a.breaks:
+                    add(sk_breaking[sk], b.start, b.end)
+    required = {r.interval_start.astimezone(UTC): r.required for r in request.requirements if r.skill is None}
+    skill_req = {(r.interval_start.astimezone(UTC), r.skill): r.required
+                 for r in request.requirements if r.skill is not None}
     out, w, br = [], 0, 0
+    run = dict.fromkeys(skill_names, 0)
     for k in range(n):
         w += working[k]
         br += breaking[k]
         t = start + k * step
-        out.append(CoveragePoint(interval_start=t, required=required.get(t, 0), scheduled=w - br, on_break=br))
+        per_skill = {}
+        for sk in skill_names:
+            run[sk] += sk_working[sk][k] - sk_breaking[sk][k]
+            per_skill[sk] = {"required": skill_req.get((t, sk), 0), "scheduled": run[sk]}
+        out.append(CoveragePoint(interval_start=t, required=required.get(t, 0), scheduled=w - br, on_break=br,
+                                 skills=per_skill))
     return out

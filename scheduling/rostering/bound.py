@@ -45,6 +45,7 @@ class LpBound:
     #: Per grid interval, what one more agent on the phones is worth at the LP's optimum (the coverage row's dual,
     #: objective units: up to the interval's under-coverage weight where the LP is short, -OVER_UNIT where over).
     values: list[float] = field(default_factory=list, repr=False)
+    skill_x: dict[tuple[str, int], float] = field(default_factory=dict, repr=False)  # LP counts of skilled shifts
     kind: str = "aggregate"  # "aggregate" (stage 1's LP) or "per person" (the whole model's LP)
 
 
@@ -70,6 +71,7 @@ def lp_bounds(
     cost, status = _minimise(solver, design.objective)
     x = {k: v.solution_value() for k, v in design.x.items()} if cost is not None else {}
     y = {k: v.solution_value() for k, v in design.y.items()} if cost is not None else {}
+    xs = {k: v.solution_value() for k, v in design.skill_x.items()} if cost is not None else {}
     values = _agent_values(comp, design.over) if cost is not None else []
     budget(solver, 1.0 if hint_band_share >= 1.0 else 0.5)
     under, status_under = _minimise(solver, solver.Sum(list(design.under.values())))
@@ -81,8 +83,9 @@ def lp_bounds(
         if _minimise(hint_solver, hint.objective)[0] is not None:
             x = {k: v.solution_value() for k, v in hint.x.items()}
             y = {k: v.solution_value() for k, v in hint.y.items()}
+            xs = {k: v.solution_value() for k, v in hint.skill_x.items()}
         seconds += hint_solver.wall_time() / 1000
-    return LpBound(cost or 0.0, under or 0.0, _worst(status, status_under), seconds, x, y, values)
+    return LpBound(cost or 0.0, under or 0.0, _worst(status, status_under), seconds, x, y, values, xs)
 
 
 def _agent_values(comp: Compiled, over: dict[int, Any]) -> list[float]:

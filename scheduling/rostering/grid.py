@@ -75,6 +75,8 @@ class StaffInfo:
     prior_minutes: dict[int, int] = field(default_factory=dict)
     preferred_templates: frozenset[int] = frozenset()
     preferred_off_days: frozenset[int] = frozenset()
+    skills: frozenset[str] = frozenset()  # of the skills the request has requirements for, those this person has
+    cls: int = 0  # index of ``skills`` in Compiled.classes
 
 
 @dataclass
@@ -92,6 +94,17 @@ class Compiled:
     by_day: list[list[int]]
     staff: list[StaffInfo]
     pattern_letters: list[dict[str, frozenset[int]]] = field(default_factory=list)
+    #: Per skill with requirement rows: agents with that skill needed on the phones per interval (on top of the
+    #: pool's ``required``, which anyone counts towards). Empty when the request has no skill rows.
+    skill_required: dict[str, list[int]] = field(default_factory=dict)
+    #: The distinct ``StaffInfo.skills`` sets (one empty set when there are no skill rows): count-based models key
+    #: shifts by (option, class) when skills matter, since who works a shift then decides which requirements it meets.
+    classes: list[frozenset[str]] = field(default_factory=lambda: [frozenset()])
+
+    @property
+    def skill_names(self) -> list[str]:
+        """The skills with requirement rows, sorted (the order of every per-skill array)."""
+        return sorted(self.skill_required)
 
     @property
     def days(self) -> int:
@@ -169,9 +182,13 @@ def compile_request(request: RosterRequest) -> Compiled:
     day_first = [int((m - t0) / step) for m in midnights]
     n = day_first[-1]
     required = [0] * n
+    skill_required: dict[str, list[int]] = {}
     for r in request.requirements:
         k = int((r.interval_start - t0) / step)
-        required[k] = r.required
+        if r.skill is None:
+            required[k] = r.required
+        else:
+            skill_required.setdefault(r.skill, [0] * n)[k] = r.required
 
     options: list[Option] = []
     by_day: list[list[int]] = [[] for _ in range(request.days)]
@@ -245,6 +262,7 @@ def compile_request(request: RosterRequest) -> Compiled:
             contract_hi=math.floor(target + tol),
             preferred_templates=frozenset(names[t] for t in s.prefers.templates if t in names),
             preferred_off_days=frozenset(_preferred_days(s, request)),
+            skills=frozenset(s.skills) & frozenset(skill_required),
         )
         info.pattern_choices = _pattern_choices(s, request)
         rest = timedelta(minutes=request.rules.min_rest_minutes)
@@ -256,6 +274,9 @@ def compile_request(request: RosterRequest) -> Compiled:
             info.prior_minutes[d] = info.prior_minutes.get(d, 0) + round((w.end - w.start) / timedelta(minutes=1))
         staff.append(info)
 
+    classes = sorted({info.skills for info in staff}, key=sorted) or [frozenset()]
+    for info in staff:
+        info.cls = classes.index(info.skills)
     return Compiled(
         request=request,
         tz=tz,
@@ -268,6 +289,8 @@ def compile_request(request: RosterRequest) -> Compiled:
         by_day=by_day,
         staff=staff,
         pattern_letters=pattern_letters,
+        skill_required=skill_required,
+        classes=classes,
     )
 
 

@@ -197,8 +197,17 @@ class Polisher:
             [p for p in range(len(comp.staff)) if self.movable[p] and workable[p][d]] for d in range(comp.days)
         ]
         self.anyone_by_day = [[p for p in range(len(comp.staff)) if workable[p][d]] for d in range(comp.days)]
+        # Skill rows (comp.skill_required): per skill, the requirement, its under-coverage weights and, in the state,
+        # the people with the skill on the phones; ``skill_rows[p]`` the rows person p counts in (none: pool only).
+        names = comp.skill_names
+        self.sreq = np.array([comp.skill_required[s] for s in names], dtype=np.int64).reshape(len(names), self.n)
+        self.suw = UNDER_UNIT * np.array(
+            [interval_weights(comp.skill_required[s]) for s in names], dtype=np.int64).reshape(len(names), self.n)
+        self.skill_rows = [np.array([i for i, s in enumerate(names) if s in info.skills], dtype=np.int64)
+                           for info in comp.staff]
         # The state.
         self.on = np.zeros(max(self.n, max((t.hi for t in self.day_tables), default=0)), dtype=np.int64)
+        self.son = np.zeros((len(names), len(self.on)), dtype=np.int64)
         self.days: list[list[int]] = [[OFF] * comp.days for _ in comp.staff]
         self.brk: list[dict[int, tuple[int, ...]]] = [{} for _ in comp.staff]
         self.minutes = [0] * len(comp.staff)
@@ -220,13 +229,19 @@ class Polisher:
         ]
 
     # -- coverage ------------------------------------------------------------------------------------------
-    def _apply(self, oi: int, starts: tuple[int, ...], sign: int) -> None:
-        """Add (sign +1) or remove (-1) one shift with its breaks from the agents on the phones (the array runs
-        past the roster's end so that shifts crossing it need no clipping; those intervals cost nothing)."""
+    def _apply(self, oi: int, starts: tuple[int, ...], sign: int, p: int) -> None:
+        """Add (sign +1) or remove (-1) person p's shift with its breaks from the agents on the phones, and from
+        each skill row p counts in (the arrays run past the roster's end so that shifts crossing it need no
+        clipping; those intervals cost nothing)."""
         o = self.comp.options[oi]
         self.on[o.first:o.first + o.length] += sign
         for k, length in zip(starts, o.break_lengths, strict=True):
             self.on[k:k + length] -= sign
+        rows = self.skill_rows[p]
+        if len(rows):
+            self.son[rows, o.first:o.first + o.length] += sign
+            for k, length in zip(starts, o.break_lengths, strict=True):
+                self.son[rows, k:k + length] -= sign
 
     def _cost_span(self, lo: int, hi: int) -> int:
         """Coverage cost of intervals [lo, hi) (clipped to the roster)."""
@@ -234,7 +249,10 @@ class Polisher:
         if hi <= lo:
             return 0
         short = self.req[lo:hi] - self.on[lo:hi]
-        return int(np.where(short > 0, self.uw[lo:hi] * short, -OVER_UNIT * short).sum())
+        total = int(np.where(short > 0, self.uw[lo:hi] * short, -OVER_UNIT * short).sum())
+        if len(self.sreq):
+            total += int((self.suw[:, lo:hi] * np.clip(self.sreq[:, lo:hi] - self.son[:, lo:hi], 0, None)).sum())
+        return total
 
     def cost(self) -> int:
         """Coverage cost plus soft cost of the current roster (the assignment model's objective)."""
@@ -268,34 +286,40 @@ class Polisher:
             self._cand[key] = (pos, pref)
         return self._cand[key]
 
-    def _gains(self, lo: int, hi: int) -> np.ndarray:
-        """Cost change of one more agent on the phones in each interval of [lo, hi) (0 past the roster's end)."""
+    def _gains(self, lo: int, hi: int, p: int) -> np.ndarray:
+        """Cost change of one more agent (person p) on the phones in each interval of [lo, hi) (0 past the
+        roster's end): the pool's, plus each skill row of p's that is short there."""
         g = np.zeros(hi - lo, dtype=np.int64)
         end = min(hi, self.n)
         if end > lo:
             g[: end - lo] = np.where(self.req[lo:end] > self.on[lo:end], -self.uw[lo:end], OVER_UNIT)
             if self.lp_guided and self.lp_price is not None:
                 g[: end - lo] = np.round((1 - LP_BLEND) * g[: end - lo] + LP_BLEND * self.lp_price[lo:end])
+            rows = self.skill_rows[p]
+            if len(rows):
+                short = self.sreq[rows, lo:end] > self.son[rows, lo:end]
+                g[: end - lo] -= (self.suw[rows, lo:end] * short).sum(axis=0)
         return g
 
-    def _price_day(self, d: int) -> np.ndarray:
-        """Cost change of adding each option of day d to the current phones, its breaks where they cost least."""
+    def _price_day(self, d: int, p: int) -> np.ndarray:
+        """Cost change of adding each option of day d, worked by person p, to the current phones, its breaks
+        where they cost least."""
         table = self.day_tables[d]
-        pre = np.concatenate(([0], np.cumsum(self._gains(table.lo, table.hi))))
+        pre = np.concatenate(([0], np.cumsum(self._gains(table.lo, table.hi, p))))
         price = pre[table.e] - pre[table.s]
         for (length, _), (rows, window) in table.breaks.items():
             sums = pre[length:] - pre[:-length]  # cost of one agent over [k, k + length)
             price[rows] -= sums[window].max(axis=1)
         return price
 
-    def _breaks_for(self, oi: int) -> tuple[int, ...]:
-        """Break starts for option oi (about to be added) where one agent fewer costs least now (the same choice
-        as _price_day's)."""
+    def _breaks_for(self, oi: int, p: int) -> tuple[int, ...]:
+        """Break starts for option oi (about to be added for person p) where one agent fewer costs least now (the
+        same choice as _price_day's)."""
         o = self.comp.options[oi]
         out = []
         for window, length in zip(o.breaks, o.break_lengths, strict=True):
             a, width = window[0], len(window)
-            pre = np.concatenate(([0], np.cumsum(self._gains(a, a + width - 1 + length))))
+            pre = np.concatenate(([0], np.cumsum(self._gains(a, a + width - 1 + length, p))))
             out.append(a + int(np.argmax(pre[length:length + width] - pre[:width])))
         return tuple(out)
 
@@ -393,7 +417,7 @@ class Polisher:
             return []
         ids = table.ids[pos[valid]]
         slots = np.array([self.slot[oi] for oi in ids], dtype=np.int64)
-        delta = base + self._price_day(d)[pos[valid]] + pref[valid] + self._stable_vector(p, d, slots)
+        delta = base + self._price_day(d, p)[pos[valid]] + pref[valid] + self._stable_vector(p, d, slots)
         top = np.argsort(delta, kind="stable")[:k]
         return [(int(ids[i]), int(delta[i])) for i in top]
 
@@ -457,7 +481,7 @@ class Polisher:
             if olds[0][1] != OFF:
                 firsts.append((OFF, base))
             for o1, partial in firsts:
-                brk1 = self._breaks_for(o1) if o1 != OFF else ()
+                brk1 = self._breaks_for(o1, p) if o1 != OFF else ()
                 self._set(p, d1, o1, brk1)
                 best = self._choose(p, d2, partial, [*gone, (OFF, o1)], days, with_off=True)
                 if o1 != OFF:
@@ -471,7 +495,7 @@ class Polisher:
             return None
         for d, oi, brk in plan:
             if oi != OFF:
-                self._set(p, d, oi, brk if brk is not None else self._breaks_for(oi))
+                self._set(p, d, oi, brk if brk is not None else self._breaks_for(oi, p))
         self._commit_fair(p, [*gone, *((OFF, oi) for _, oi, _ in plan)])
         return change
 
@@ -499,7 +523,7 @@ class Polisher:
             if not len(pos):
                 options.append([])
                 continue
-            cost = self._price_day(d)[pos] + pref
+            cost = self._price_day(d, p)[pos] + pref
             ids = [self.workable[p][d][i] for i in range(len(pos))]
             price.update((oi, int(c)) for oi, c in zip(ids, cost, strict=True))
             keep = {old[d]} if old[d] != OFF else set()
@@ -541,7 +565,7 @@ class Polisher:
         before = self._cost_span(0, self.n) + self._person_soft(p)
         self._clear(p)
         for oi in sorted(new, key=lambda o: comp.options[o].day):
-            self._set(p, comp.options[oi].day, oi, self._breaks_for(oi))
+            self._set(p, comp.options[oi].day, oi, self._breaks_for(oi, p))
         info = comp.staff[p]
         ok = self.feasible(p, list(range(comp.days))) and info.contract_lo <= self.minutes[p] <= info.contract_hi
         if ok and info.pattern_choices:
@@ -629,12 +653,12 @@ class Polisher:
         self.days[p][d] = oi
         self.brk[p][d] = starts
         self.minutes[p] += self.comp.options[oi].minutes
-        self._apply(oi, starts, +1)
+        self._apply(oi, starts, +1, p)
 
     def _unset(self, p: int, d: int) -> None:
         """Take person p's shift on day d off the roster and the phones."""
         oi = self.days[p][d]
-        self._apply(oi, self.brk[p].pop(d), -1)
+        self._apply(oi, self.brk[p].pop(d), -1, p)
         self.minutes[p] -= self.comp.options[oi].minutes
         self.days[p][d] = OFF
 
@@ -643,16 +667,24 @@ class Polisher:
         """A (person, day) that could cover an interval short of cover, drawn by how much its shortfall costs;
         ``anyone``: people on a pattern too (whole-person moves keep their pattern)."""
         short = np.clip(self.req - self.on[: self.n], 0, None) * self.uw
+        row = -1  # the pool's shortfall, else the skill row drawn
+        if len(self.sreq):
+            rows = (np.clip(self.sreq - self.son[:, : self.n], 0, None) * self.suw).reshape(-1)
+            short = np.concatenate((short, rows))
         total = int(short.sum())
         if total <= 0:
             return None
         t = int(np.searchsorted(np.cumsum(short), self.rng.random() * total, side="right"))
-        t = min(t, self.n - 1)
+        t = min(t, len(short) - 1)
+        if t >= self.n:
+            row, t = divmod(t - self.n, self.n)
         days = [d for d in range(self.comp.days) if self.day_tables[d].lo <= t < self.day_tables[d].hi]
         if not days:
             return None
         d = self.rng.choice(days)
         people = (self.anyone_by_day if anyone else self.people_by_day)[d]
+        if row >= 0:  # short of a skill: someone who has it
+            people = [p for p in people if row in self.skill_rows[p]]
         return (self.rng.choice(people), d) if people else None
 
     def run(
@@ -759,15 +791,17 @@ class Polisher:
         stats = self.run(until(GUIDE_AFTER * total), report=report, moves=moves, workers=workers)
         best, snap = self.cost(), self._snapshot()
         cycle = min(GUIDE_SECONDS, max(0.5, total / 5))
-        true_uw = self.uw
+        true_uw, true_suw = self.uw, self.suw
         quiet = None if report is None else (lambda _: report(best))
         try:
             while time_left() > 0 and time.monotonic() - started < total:
                 short = self.req > self.on[: self.n]
                 self.uw = np.where(short, np.round(true_uw * (1 + guide)).astype(np.int64), true_uw)
+                short_s = self.sreq > self.son[:, : self.n]
+                self.suw = np.where(short_s, np.round(true_suw * (1 + guide)).astype(np.int64), true_suw)
                 self.lp_guided = True
                 stats.add(self.run(until(cycle / 2), report=quiet, moves=moves, workers=workers))
-                self.uw, self.lp_guided = true_uw, False
+                self.uw, self.suw, self.lp_guided = true_uw, true_suw, False
                 stats.add(self.run(until(cycle / 2), report=quiet, moves=moves, workers=workers))
                 stats.guided_cycles += 1
                 cost = self.cost()
@@ -777,7 +811,7 @@ class Polisher:
                 else:
                     self._restore(snap)
         finally:
-            self.uw, self.lp_guided = true_uw, False
+            self.uw, self.suw, self.lp_guided = true_uw, true_suw, False
         stats.cost_end = self.cost()
         stats.rejected = self.rejected
         return stats
@@ -800,13 +834,13 @@ class Polisher:
 
     def _snapshot(self) -> tuple:
         return ([list(r) for r in self.days], [dict(b) for b in self.brk], list(self.minutes), self.on.copy(),
-                [list(c) for c in self.fair_counts])
+                [list(c) for c in self.fair_counts], self.son.copy())
 
     def _restore(self, snap: tuple) -> None:
         """Back to a ``_snapshot`` (copied again, so the snapshot can be restored more than once)."""
-        days, brk, minutes, on, fair_counts = snap
+        days, brk, minutes, on, fair_counts, son = snap
         self.days, self.brk, self.minutes = [list(r) for r in days], [dict(b) for b in brk], list(minutes)
-        self.on, self.fair_counts = on.copy(), [list(c) for c in fair_counts]
+        self.on, self.fair_counts, self.son = on.copy(), [list(c) for c in fair_counts], son.copy()
 
     def roster(self) -> list[list[int]]:
         """Per person, the chosen options."""

@@ -23,11 +23,16 @@ REASONS = ("other_shift", "rest", "consecutive_days", "days_off", "weekly_max", 
 
 
 def explain_shortfall(
-    comp: Compiled, workable: list[list[list[int]]], roster: list[list[int]], short: Sequence[int]
+    comp: Compiled,
+    workable: list[list[list[int]]],
+    roster: list[list[int]],
+    short: Sequence[int],
+    members: Sequence[bool] | None = None,
 ) -> dict[int, dict[str, int]]:
     """Per grid interval in ``short``: ``able`` (people with a workable shift over it), ``on_shift`` (of them, on
     such a shift, on the phones or on a break), ``pattern`` (off it and on a rotating pattern, which decides their
-    days) and one count per REASONS for the other people able but off it."""
+    days) and one count per REASONS for the other people able but off it. ``members``: count only these people
+    (those with a skill, for a skill's short intervals)."""
     short = sorted(set(short))
     if not short:
         return {}
@@ -100,6 +105,9 @@ def explain_shortfall(
         best[:, at] = np.maximum(best[:, at], reason[:, col_index[oi], None])
     on = on_shift[:, short]
     able = (best >= 0) | on
+    if members is not None:
+        mask = np.asarray(members, dtype=bool)[:, None]
+        on, able = on & mask, able & mask
     off = able & ~on
     patterned = np.array([bool(s.pattern_choices) for s in comp.staff])[:, None]
     counts = {"able": able.sum(axis=0), "on_shift": on.sum(axis=0), "pattern": (off & patterned).sum(axis=0)}

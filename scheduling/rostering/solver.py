@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -30,8 +31,11 @@ from scheduling.rostering.model import (
     build_assignment_model,
     build_break_model,
     build_design_model,
+    class_key,
     coverage_cost,
     fill_cost,
+    option_of,
+    skill_coverage_cost,
     workable_options,
 )
 from scheduling.rostering.polish import Polisher
@@ -424,6 +428,7 @@ def _result(
     under = [max(0, c.required - c.scheduled) for c in coverage]
     over = [max(0, c.scheduled - c.required) for c in coverage]
     cost = coverage_cost([c.required for c in coverage], [c.scheduled for c in coverage])
+    cost += skill_coverage_cost(comp, {s: [c.skills[s]["scheduled"] for c in coverage] for s in comp.skill_names})
     kpis: dict[str, Any] = {
         "required_agent_hours": sum(c.required for c in coverage) * hours,
         "scheduled_agent_hours": sum(c.scheduled for c in coverage) * hours,
@@ -434,6 +439,17 @@ def _result(
         "shifts": len(assignments),
         "coverage_cost": cost,
     }
+    if comp.skill_required:  # per skill with requirement rows: its own figures (the pool's are above)
+        kpis["skills"] = {
+            s: {
+                "required_agent_hours": sum(c.skills[s]["required"] for c in coverage) * hours,
+                "scheduled_agent_hours": sum(c.skills[s]["scheduled"] for c in coverage) * hours,
+                "under_coverage_agent_hours": sum(
+                    max(0, c.skills[s]["required"] - c.skills[s]["scheduled"]) for c in coverage) * hours,
+                "intervals_short": sum(1 for c in coverage if c.skills[s]["scheduled"] < c.skills[s]["required"]),
+            }
+            for s in comp.skill_names
+        }
     if bound is not None:
         solved = bound.status == "OPTIMAL"  # an LP stopped by the time limit bounds nothing: no figures then
         kpis["lp_bound_coverage_cost"] = bound.coverage_cost if solved else None
@@ -449,10 +465,21 @@ def _result(
         workable = [workable_options(comp, p) for p in comp.staff]
     why = explain_shortfall(comp, workable, chosen, short)
     shortfall = [
-        {"interval_start": coverage[k].interval_start, "required": coverage[k].required,
+        {"interval_start": coverage[k].interval_start, "skill": None, "required": coverage[k].required,
          "scheduled": coverage[k].scheduled, "short": under[k], "why": why[k]}
         for k in short
     ]
+    for s in comp.skill_names:  # a skill's short intervals: who with the skill could cover them, and why not
+        points = [c.skills[s] for c in coverage]
+        short_s = [k for k, c in enumerate(points) if c["scheduled"] < c["required"]]
+        why_s = explain_shortfall(comp, workable, chosen, short_s, [s in p.skills for p in comp.staff])
+        shortfall += [
+            {"interval_start": coverage[k].interval_start, "skill": s, "required": points[k]["required"],
+             "scheduled": points[k]["scheduled"], "short": points[k]["required"] - points[k]["scheduled"],
+             "why": why_s[k]}
+            for k in short_s
+        ]
+    shortfall.sort(key=lambda e: (e["interval_start"], e["skill"] or ""))
     # The part of the shortfall beyond everyone able to work then: more people (or templates) would cover it, where
     # the rest is people held off by their rules or hours (each entry's why says which).
     kpis["under_coverage_beyond_able_agent_hours"] = sum(
@@ -506,6 +533,8 @@ def solve_roster(
             model1.add_hint(v, round(bound.x.get(oi, 0.0)))
         for key, v in design.y.items():
             model1.add_hint(v, round(bound.y.get(key, 0.0)))
+        for key, v in design.skill_x.items():  # skilled shifts: rounded down, so never above the rounded count
+            model1.add_hint(v, min(math.floor(bound.skill_x.get(key, 0.0) + 1e-6), round(bound.x.get(key[1], 0.0))))
     else:
         _hint_counts(model1, comp, design.x, design.y, design.under, design.over, pre_roster)
     stage1_seconds = STAGE1_SHARE * (clock.left() - MARGIN_SECONDS)
@@ -515,6 +544,7 @@ def solve_roster(
         near = model1.clone()
         lps = [(v, bound.x.get(oi, 0.0)) for oi, v in design.x.items()]
         lps += [(v, bound.y.get(key, 0.0)) for key, v in design.y.items()]
+        lps += [(v, bound.skill_x.get(key, 0.0)) for key, v in design.skill_x.items()]
         for v, lp in lps:
             near.add_linear_constraint(
                 near.get_int_var_from_proto_index(v.index), math.floor(lp + 1e-6), math.ceil(lp - 1e-6)
@@ -522,7 +552,8 @@ def solve_roster(
         solver_n, status_n, _ = _run(near, RINS_SHARE * stage1_seconds, request, clock, "design")
         if status_n in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             model1.clear_hints()
-            for v in [*design.x.values(), *design.y.values(), *design.under.values(), *design.over.values()]:
+            for v in [*design.x.values(), *design.y.values(), *design.under.values(), *design.over.values(),
+                      *design.skill_x.values(), *design.skill_under.values()]:
                 model1.add_hint(v, solver_n.value(v))
         stage1_seconds = max(0.5, stage1_seconds - RINS_SHARE * stage1_seconds)
     solver1, status1, _ = _run(model1, stage1_seconds, request, clock, "design")
@@ -570,7 +601,7 @@ def solve_roster(
             on = set(base[p])
             for oi, v in pv.a.items():
                 am.model.add_hint(v, oi in on)
-        _hint_counts(am.model, comp, am.count, am.y, am.under, am.over, base)
+        _hint_counts(am.model, comp, am.count, am.y, am.under, am.over, base, am.skill_under)
         am.hint_soft(comp, base)
         solver2, status2, watch2 = _run(
             am.model, (1 - POLISH_SHARE) * (clock.left() - MARGIN_SECONDS), request, clock, "assignment", light=True
@@ -582,13 +613,13 @@ def solve_roster(
             z = [{c: solver2.boolean_value(v) for c, v in pv.z.items()} for pv in am.people]
             extra["objective"] = solver2.objective_value
             extra["soft_cost"] = solver2.value(am.soft_cost)
-            breaks = {
-                oi: [
-                    [k for k in starts for _ in range(int(solver2.value(am.y[(oi, bi, k)])))]
-                    for bi, starts in enumerate(comp.options[oi].breaks)
+            breaks = _by_option(comp, chosen, {
+                key: [
+                    [k for k in starts for _ in range(int(solver2.value(am.y[(key, bi, k)])))]
+                    for bi, starts in enumerate(comp.options[option_of(key)].breaks)
                 ]
-                for oi in am.count
-            }
+                for key in am.count
+            })
         else:
             chosen, breaks = base, None
         if status2 != cp_model.OPTIMAL and not clock.cancelled:  # what CP-SAT left in its half, the polish tries
@@ -784,25 +815,108 @@ def place_breaks(comp: Compiled, roster: list[list[int]]) -> tuple[dict[int, lis
 def _hint_counts(
     model: cp_model.CpModel,
     comp: Compiled,
-    count_vars: dict[int, Any],
+    count_vars: dict[Any, Any],
     y: dict[tuple, Any],
     under: dict[int, Any],
     over: dict[int, Any],
     roster: list[list[int]],
+    skill_under: dict[tuple[str, int], Any] | None = None,
 ) -> None:
     """Hint shift counts, break counts (placed greedily) and coverage of a known rule-abiding roster, so CP-SAT
-    starts from a complete feasible point instead of searching for one."""
+    starts from a complete feasible point instead of searching for one. Count keys are options, or (option,
+    class) pairs when the model counts shifts per staff class (skill rows)."""
     placed, on = place_breaks(comp, roster)
-    for oi, v in count_vars.items():
-        model.add_hint(v, len(placed[oi][0]) if placed.get(oi) else _count(roster, oi))
-        for bi, starts in enumerate(comp.options[oi].breaks):
-            chosen = placed[oi][bi] if oi in placed else []
+    by_class = any(not isinstance(k, int) for k in count_vars)
+    per_key = _by_key(comp, roster, placed) if by_class else placed
+    have = _key_counts(comp, roster, by_class)
+    for key, v in count_vars.items():
+        chosen = per_key.get(key)
+        model.add_hint(v, len(chosen[0]) if chosen and chosen[0] else have.get(key, 0))
+        for bi, starts in enumerate(comp.options[option_of(key)].breaks):
+            mine = chosen[bi] if chosen else []
             for k in starts:
-                model.add_hint(y[(oi, bi, k)], chosen.count(k))
+                model.add_hint(y[(key, bi, k)], mine.count(k))
     for t, v in over.items():
         model.add_hint(v, max(0, on[t] - comp.required[t]))
     for t, v in under.items():
         model.add_hint(v, max(0, comp.required[t] - on[t]))
+    if skill_under:
+        by_skill = phones_by_skill(comp, roster, placed)
+        for (sk, t), v in skill_under.items():
+            model.add_hint(v, max(0, comp.skill_required[sk][t] - by_skill[sk][t]))
+
+
+def _handed(comp: Compiled, roster: list[list[int]]) -> Iterator[tuple[int, int, int]]:
+    """(person, option, k): the k-th shift of each option in the order every break list is handed out in (people
+    in index order, each person's options sorted; ``_assignments`` and the polish's ``breaks`` agree)."""
+    seen: dict[int, int] = defaultdict(int)
+    for p, options in enumerate(roster):
+        for oi in sorted(options):
+            yield p, oi, seen[oi]
+            seen[oi] += 1
+
+
+def _by_key(
+    comp: Compiled, roster: list[list[int]], breaks: dict[int, list[list[int]]]
+) -> dict[Any, list[list[int]]]:
+    """Per-option break starts (handed out in order) split by count key (option, class) of whoever takes each."""
+    out: dict[Any, list[list[int]]] = {}
+    for p, oi, k in _handed(comp, roster):
+        key = class_key(comp, oi, comp.staff[p])
+        per = out.setdefault(key, [[] for _ in comp.options[oi].breaks])
+        for bi, starts in enumerate(breaks.get(oi, [])):
+            if starts:
+                per[bi].append(starts[min(k, len(starts) - 1)])
+    return out
+
+
+def _by_option(
+    comp: Compiled, roster: list[list[int]], per_key: dict[Any, list[list[int]]]
+) -> dict[int, list[list[int]]]:
+    """Break starts per count key merged into per-option lists in hand-out order, so that each person gets a start
+    their class's count was solved for (the identity when counts are per option)."""
+    if all(isinstance(key, int) for key in per_key):
+        return per_key
+    out: dict[int, list[list[int]]] = {}
+    taken: dict[Any, int] = defaultdict(int)
+    for p, oi, _ in _handed(comp, roster):
+        key = class_key(comp, oi, comp.staff[p])
+        per = out.setdefault(oi, [[] for _ in comp.options[oi].breaks])
+        mine = per_key.get(key)
+        for bi, window in enumerate(comp.options[oi].breaks):
+            starts = mine[bi] if mine else []
+            per[bi].append(starts[taken[key]] if taken[key] < len(starts) else window[0])
+        taken[key] += 1
+    return out
+
+
+def phones_by_skill(
+    comp: Compiled, roster: list[list[int]], breaks: dict[int, list[list[int]]] | None
+) -> dict[str, list[int]]:
+    """Per skill with requirement rows, the people with it on the phones per interval (their shifts minus their
+    breaks as handed out)."""
+    n = comp.n_intervals
+    out = {s: [0] * (n + 1) for s in comp.skill_names}
+    if not out:
+        return {}
+    for p, oi, k in _handed(comp, roster):
+        skills = comp.staff[p].skills
+        if not skills:
+            continue
+        o = comp.options[oi]
+        spans = [(o.first, o.first + o.length, 1)]
+        for bi, window in enumerate(o.breaks):
+            starts = (breaks or {}).get(oi, [])
+            at = starts[bi][min(k, len(starts[bi]) - 1)] if len(starts) > bi and starts[bi] else window[0]
+            spans.append((at, at + o.break_lengths[bi], -1))
+        for s in skills:
+            diff = out[s]
+            for a, b, sign in spans:
+                a, b = max(0, a), min(n, b)
+                if a < b:
+                    diff[a] += sign
+                    diff[b] -= sign
+    return {s: list(itertools.accumulate(diff[:n])) for s, diff in out.items()}
 
 
 def _hint_fill(am: Any, targets: dict[int, int], roster: list[list[int]]) -> None:
@@ -874,29 +988,37 @@ def _solve_breaks(
     """Place the breaks of a fixed roster by CP-SAT (``start``, else the greedy placement, as its hint and
     fallback)."""
     placed = start if start is not None else place_breaks(comp, roster)[0]
-    counts = {oi: len(v[0]) if v else _count(roster, oi) for oi, v in placed.items()}
+    per_key = _by_key(comp, roster, placed) if comp.skill_required else placed
+    counts = dict(_key_counts(comp, roster, bool(comp.skill_required)))
     model, design = build_break_model(comp, counts)
-    for (oi, bi, k), var in design.y.items():
-        model.add_hint(var, placed[oi][bi].count(k))
+    for (key, bi, k), var in design.y.items():
+        mine = per_key.get(key)
+        model.add_hint(var, mine[bi].count(k) if mine and len(mine) > bi else 0)
     solver, status, _ = _run(model, max(0.5, clock.left() - 0.5), request, clock, "breaks")
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return placed
-    return {
-        oi: [
-            [k for k in starts for _ in range(int(solver.value(design.y[(oi, bi, k)])))]
-            for bi, starts in enumerate(comp.options[oi].breaks)
+    return _by_option(comp, roster, {
+        key: [
+            [k for k in starts for _ in range(int(solver.value(design.y[(key, bi, k)])))]
+            for bi, starts in enumerate(comp.options[option_of(key)].breaks)
         ]
-        for oi in counts
-    }
+        for key in counts
+    })
 
 
-def _count(roster: list[list[int]], oi: int) -> int:
-    return sum(options.count(oi) for options in roster)
+def _key_counts(comp: Compiled, roster: list[list[int]], by_class: bool) -> dict[Any, int]:
+    """Shifts per count key in the roster: per option, or (``by_class``) per option and staff class."""
+    counts: dict[Any, int] = defaultdict(int)
+    for p, options in enumerate(roster):
+        for oi in options:
+            counts[class_key(comp, oi, comp.staff[p]) if by_class else oi] += 1
+    return counts
 
 
 def _cost_of(comp: Compiled, chosen: list[list[int]]) -> float:
     """Coverage cost of a roster with greedily placed breaks (for choosing the better starting hint)."""
-    return coverage_cost(comp.required, place_breaks(comp, chosen)[1])
+    placed, on = place_breaks(comp, chosen)
+    return coverage_cost(comp.required, on) + skill_coverage_cost(comp, phones_by_skill(comp, chosen, placed))
 
 
 def design_shifts(request: RosterRequest, seconds: float | None = None) -> dict[str, Any]:

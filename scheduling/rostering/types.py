@@ -129,10 +129,13 @@ class Pattern:
 
 @dataclass(frozen=True)
 class RequirementPoint:
-    """Agents required on the phones in the interval starting at ``interval_start`` (an instant)."""
+    """Agents required on the phones in the interval starting at ``interval_start`` (an instant). Without a
+    ``skill`` anyone on the phones counts (the pool); with one, only people who list that skill count, on top of
+    the pool's requirement (e.g. at least 4 of the 12 on the phones trained for 999)."""
 
     interval_start: datetime
     required: int
+    skill: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,12 +184,15 @@ class Assignment:
 
 @dataclass(frozen=True)
 class CoveragePoint:
-    """Per interval: required agents, agents on the phones (working and not on a break) and agents on break."""
+    """Per interval: required agents, agents on the phones (working and not on a break) and agents on break;
+    ``skills``, where the request has skill requirements: per skill, {"required", "scheduled"} for the people on
+    the phones who have it."""
 
     interval_start: datetime
     required: int
     scheduled: int
     on_break: int
+    skills: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -407,9 +413,14 @@ class _Parser:
         return tuple(v)
 
     def _requirement(self, item: Any, path: str) -> RequirementPoint:
+        skill = self._get(item, "skill", f"{path}.skill", False)
+        if skill is not None and not isinstance(skill, str):
+            self.errors.append((f"{path}.skill", "must be a string (a skill staff list) or null"))
+            skill = None
         return RequirementPoint(
             interval_start=self._instant(item, "interval_start", f"{path}.interval_start"),
             required=self._int(item, "required", f"{path}.required"),
+            skill=skill,
         )
 
     def _template(self, item: Any, path: str) -> ShiftTemplate:

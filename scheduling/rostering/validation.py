@@ -137,19 +137,23 @@ class _Checker:
         step = timedelta(minutes=r.interval_minutes)
         start = datetime.combine(r.start_date, time(0), tzinfo=tz).astimezone(UTC)
         end = datetime.combine(r.start_date + timedelta(days=r.days), time(0), tzinfo=tz).astimezone(UTC)
-        seen: dict[datetime, int] = {}
+        seen: dict[tuple[datetime, str | None], int] = {}
+        held = {skill for s in r.staff for skill in s.skills}
         for i, req in enumerate(r.requirements):
             path = f"requirements[{i}]"
             if req.required < 0:
                 self.err(f"{path}.required", "must be >= 0")
+            if req.skill is not None and req.skill not in held:
+                self.err(f"{path}.skill", f"no staff member lists skill {req.skill!r} in their skills")
             t = req.interval_start
             if not start <= t < end:
                 self.err(f"{path}.interval_start", f"outside the roster ({start.isoformat()} to {end.isoformat()})")
             elif (t - start) % step:
                 self.err(f"{path}.interval_start", f"not on the {r.interval_minutes}-minute grid")
-            key = t.astimezone(UTC)
+            key = (t.astimezone(UTC), req.skill)
             if key in seen:
-                self.err(f"{path}.interval_start", f"duplicate of requirements[{seen[key]}]")
+                self.err(f"{path}.interval_start", f"duplicate of requirements[{seen[key]}]"
+                                                   + (f" (skill {req.skill!r})" if req.skill is not None else ""))
             else:
                 seen[key] = i
 

@@ -183,15 +183,15 @@ def test_lp_guided_prices_blend_the_roster_prices_with_the_lp_values() -> None:
     _, comp, pol = polisher_from_precheck(tight_body())
     workable = [workable_options(comp, p) for p in comp.staff]
     values = lp_bounds(comp, workable).values
-    own = pol._gains(0, comp.n_intervals)
+    own = pol._gains(0, comp.n_intervals, 0)
     guided = Polisher(comp, workable, pol.roster(), pol.breaks(), seed=3, lp_values=values)
-    assert (guided._gains(0, comp.n_intervals) == own).all()
+    assert (guided._gains(0, comp.n_intervals, 0) == own).all()
     guided.lp_guided = True
     expected = np.round((1 - LP_BLEND) * own - LP_BLEND * np.asarray(values))
-    assert (guided._gains(0, comp.n_intervals) == expected).all()
-    assert (guided._gains(0, comp.n_intervals) != own).any()
+    assert (guided._gains(0, comp.n_intervals, 0) == expected).all()
+    assert (guided._gains(0, comp.n_intervals, 0) != own).any()
     pol.lp_guided = True  # no LP values: nothing to blend
-    assert (pol._gains(0, comp.n_intervals) == own).all()
+    assert (pol._gains(0, comp.n_intervals, 0) == own).all()
 
 
 def test_a_snapshot_restores_the_same_roster_every_time() -> None:
