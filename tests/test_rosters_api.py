@@ -76,6 +76,35 @@ def test_short_intervals_say_why_over_http(client: TestClient) -> None:
         assert why["able"] == why["on_shift"] + sum(v for k, v in why.items() if k not in ("able", "on_shift"))
     assert 0 <= res["kpis"]["under_coverage_beyond_able_agent_hours"] <= res["kpis"]["under_coverage_agent_hours"]
 
+def test_skill_rows_over_http(client: TestClient) -> None:
+    """A 999 row besides the pool's: two of the example's six PCROs are 101-only new starters, and one of the
+    four who take 999 must be on the phones 08:00-16:00 (which the earlies cover) and 18:00-20:00 (which no
+    template reaches). The result reports the row per interval, in the KPIs and in the shortfall, with why."""
+    body = example()
+    for s in body["staff"][4:]:
+        s["skills"] = ["101"]
+
+    def need(start: str) -> int:
+        return int(8 <= int(start[11:13]) < 16 or 18 <= int(start[11:13]) < 20)
+
+    body["requirements"] += [{"interval_start": r["interval_start"], "required": need(r["interval_start"]),
+                              "skill": "999"} for r in body["requirements"]]
+    done = wait_roster(client, client.post("/v1/rosters", json=body).json()["id"])
+    assert done["status"] == "done", done
+    res = done["result"]
+    assert res["violations"] == [] and len(res["coverage"]) == 7 * 48
+    assert all(c["skills"]["999"]["required"] == need(c["interval_start"]) for c in res["coverage"])
+    short = [c["interval_start"] for c in res["coverage"]
+             if c["skills"]["999"]["scheduled"] < need(c["interval_start"])]
+    assert short == [c["interval_start"] for c in res["coverage"] if 18 <= int(c["interval_start"][11:13]) < 20]
+    assert res["kpis"]["skills"]["999"] == {"required_agent_hours": 10.0 * 7, "scheduled_agent_hours": pytest.approx(
+        sum(c["skills"]["999"]["scheduled"] for c in res["coverage"]) / 2), "under_coverage_agent_hours": 2.0 * 7,
+        "intervals_short": 4 * 7}
+    entries = [e for e in res["shortfall"] if e["skill"] == "999"]
+    assert [e["interval_start"] for e in entries] == short
+    assert all(e["why"]["able"] == 0 and e["short"] == 1 for e in entries)  # no template reaches 18:00-20:00
+
+
 def _bad(**change: object) -> dict:
     body = example()
     for path, value in change.items():
@@ -110,6 +139,7 @@ def _bad(**change: object) -> dict:
             "staff[0].worked_before[0].start",
         ),
         (_bad(requirements=None), "requirements"),
+        (_bad(requirements__5__skill="dispatch"), "requirements[5].skill"),
         (_bad(staff=[{"id": f"P{i}", "contract_minutes_per_week": 2220} for i in range(1001)]), "staff"),
     ],
 )
@@ -195,6 +225,25 @@ def test_roster_from_forecasts_reports_service(client: TestClient) -> None:
     body["forecasts"] = {"999": ids["101"]}
     r = client.post("/v1/rosters", json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "forecasts.999"
+    # Staff listing skills, a third of them 101-only: 999 also gets a skill row, its requirement on its own.
+    body["forecasts"] = ids
+    for i, s in enumerate(body["staff"]):
+        s["skills"] = ["101"] if i % 3 == 0 else ["999", "101"]
+    done = wait_roster(client, client.post("/v1/rosters", json=body).json()["id"])
+    assert done["status"] == "done", done
+    res = done["result"]
+    assert res["violations"] == [] and all(set(c["skills"]) == {"999"} for c in res["coverage"])
+    rows = [c["skills"]["999"]["required"] for c in res["coverage"]]
+    assert max(rows) > 0 and all(r <= c["required"] for r, c in zip(rows, res["coverage"], strict=True))
+    # Short of 999 only where no template reaches (the first night, 18:00-20:00: nobody on the phones at all) but
+    # for one interval in the runs measured.
+    reached = [c for c in res["coverage"]
+               if c["scheduled"] > 0 and c["skills"]["999"]["scheduled"] < c["skills"]["999"]["required"]]
+    assert len(reached) <= 3, reached
+    for s in body["staff"]:
+        s["skills"] = ["101"]  # nobody takes 999: named, not a roster that ignores 999
+    r = client.post("/v1/rosters", json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "staff", r.text
 
 
 def test_abandonment_of_a_roster_on_a_coarser_forecast_grid(client: TestClient) -> None:

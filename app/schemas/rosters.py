@@ -98,10 +98,18 @@ class PatternIn(_Strict):
 
 
 class RequirementIn(_Strict):
-    """Agents required on the phones in the interval starting at `interval_start`."""
+    """Agents required on the phones in the interval starting at `interval_start`. Without `skill` anyone on the
+    phones counts (the pool); with one, only staff who list that skill, on top of the pool's row."""
 
     interval_start: AwareDatetime
     required: int = Field(ge=0, le=10_000)
+    skill: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="Only staff listing this skill count towards this row (e.g. \"999\": at least this many 999-"
+        "trained PCROs on the phones); one row per interval and skill, besides the interval's pool row.",
+    )
 
 
 ROSTER_EXAMPLE: dict[str, Any] = {
@@ -154,7 +162,8 @@ ROSTER_EXAMPLE["staff"][0]["worked_before"] = [
 
 class RosterCreate(_Strict):
     """A rostering problem. Give `requirements`, or `forecasts` (a forecast id per channel) with `targets` and
-    `shrinkage` so the staffing engine derives them (shared pool, 999 first)."""
+    `shrinkage` so the staffing engine derives them (shared pool, 999 first). Where staff list skills and some
+    lack a forecast channel's code, that channel also gets a skill row: the agents it needs on its own."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ROSTER_EXAMPLE]})
 
@@ -162,7 +171,7 @@ class RosterCreate(_Strict):
     days: int = Field(ge=1, le=84)
     interval_minutes: Literal[15, 30, 60] = 15
     timezone: str = Field("Europe/London", max_length=64)
-    requirements: list[RequirementIn] | None = Field(None, max_length=84 * 100)
+    requirements: list[RequirementIn] | None = Field(None, max_length=84 * 96 * 5)  # 84 days of 15 min, pool + 4 skills
     forecasts: dict[str, str] | None = Field(
         None, min_length=1, max_length=8, description="Channel -> forecast id (done)."
     )

@@ -20,7 +20,7 @@ from app.models import Channel, Job
 from app.schemas.rosters import RosterCreate
 from app.services.forecasts import _to_utc, resolve_patience
 from forecasting.distribution import count_quantile
-from scheduling import ChannelLoad, Targets, evaluate_shared_pool, required_agents_shared_pool
+from scheduling import ChannelLoad, Targets, evaluate_shared_pool, required_agents, required_agents_shared_pool
 from scheduling.rostering import RosterValidationError, solve_roster, validate_request
 from scheduling.rostering.types import RosterRequest
 
@@ -134,13 +134,46 @@ def requirements_from_forecasts(
         raise invalid("forecasts", str(exc)) from exc
     heads = np.ceil(req.agents / (1 - body.shrinkage) - 1e-9).astype(int)
     requirements = [{"interval_start": t.isoformat(), "required": int(h)} for t, h in zip(grid, heads, strict=True)]
+    skill_rows = skill_requirements(body, channels, grid)
+    requirements += skill_rows
     service = {
         "channels": channels,
         "shrinkage": body.shrinkage,
         "interval_minutes": body.interval_minutes,
         "infeasible_intervals": int((~req.feasible).sum()),
+        "skill_rows": sorted({r["skill"] for r in skill_rows}),
     }
     return requirements, service
+
+
+def skill_requirements(
+    body: RosterCreate, channels: list[dict[str, Any]], grid: list[datetime]
+) -> list[dict[str, Any]]:
+    """Skill rows for the channels not every PCRO can answer: where staff list skills and some lack a channel's
+    code, the heads that channel needs on its own (its calls, AHT, patience and targets, Erlang A; after
+    shrinkage) must be people who list it. A necessary condition, not a sufficient one: those people also take
+    the other channels' calls in the shared pool (the pool row sizes that), so the predicted service reported
+    with the roster assumes everyone on the phones can take every call. Staff listing no skills count for the
+    pool only; a request where nobody lists skills gets no skill rows (one pool, as the channels' shared-pool
+    requirement assumes)."""
+    if not any(s.skills for s in body.staff):
+        return []
+    rows: list[dict[str, Any]] = []
+    for c in channels:
+        code = c["code"]
+        if all(code in s.skills for s in body.staff):
+            continue
+        if not any(code in s.skills for s in body.staff):
+            raise invalid("staff", f"no staff member lists skill {code!r}, which channel {code}'s forecast needs: add "
+                                   "it to the skills of those who take its calls (or list no skills for anyone)")
+        t = c["targets"]
+        alone = required_agents(
+            "erlang_a", np.array(c["calls"]), body.interval_minutes, np.array(c["aht"]), Targets(**t), c["patience"]
+        )
+        heads = np.ceil(alone.agents / (1 - body.shrinkage) - 1e-9).astype(int)
+        rows += [{"interval_start": g.isoformat(), "required": int(h), "skill": code}
+                 for g, h in zip(grid, heads, strict=True)]
+    return rows
 
 
 def _loads(channels: list[dict[str, Any]]) -> tuple[list[ChannelLoad], dict[str, Targets]]:
