@@ -125,13 +125,18 @@ def request_body(
 
 def planted(request: RosterRequest, roster: Iterable[Assignment], mode: str = "exact") -> RosterRequest:
     """``request`` with its requirement made what ``roster`` puts on the phones (``exact``: every interval tight)
-    or lowered to it where the roster falls short (``min``): the roster covers it, so a roster with 0 under exists
+    or lowered to it where the roster falls short (``min``), skill rows likewise from the people with the skill: the
+    roster covers it, so a roster with 0 under exists
     and a solver's shortfall there is its search's (bench/roster_planted.py)."""
     if mode not in ("exact", "min"):
         raise ValueError(f"mode must be 'exact' or 'min', not {mode!r}")
-    on = {c.interval_start: c.scheduled for c in roster_coverage(request, roster)}
+    on: dict[tuple, int] = {}
+    for c in roster_coverage(request, roster):
+        on[(c.interval_start, None)] = c.scheduled
+        on.update(((c.interval_start, skill), v["scheduled"]) for skill, v in c.skills.items())
     rows = tuple(
-        replace(r, required=on[r.interval_start] if mode == "exact" else min(r.required, on[r.interval_start]))
+        replace(r, required=have if mode == "exact" else min(r.required, have))
         for r in request.requirements
+        for have in [on[(r.interval_start, r.skill)]]
     )
     return replace(request, requirements=rows)
