@@ -183,7 +183,7 @@ def test_the_solver_meets_the_skill_row_a_skill_blind_roster_misses(
     aware = skill_under(roster_coverage(request, res.assignments), "999")
     missed = skill_under(roster_coverage(request, blind.assignments), "999")
     assert aware <= aware_max
-    assert missed >= aware + 100
+    assert missed >= aware + 60  # measured: 126-308 more
     # Where pool and 999 cover cannot both be had (10 staff), the 999 row may cost some pool cover, but on the
     # whole objective (pool and row) the skill-aware roster is the better one.
     comp = compile_request(request)
