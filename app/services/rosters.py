@@ -141,7 +141,6 @@ def requirements_from_forecasts(
         "shrinkage": body.shrinkage,
         "interval_minutes": body.interval_minutes,
         "infeasible_intervals": int((~req.feasible).sum()),
-        "skill_rows": sorted({r["skill"] for r in skill_rows}),
     }
     return requirements, service
 

@@ -220,13 +220,22 @@ def add_skill_coverage(
     skill (count keys are (option, class)); surplus costs nothing here (the pool's over-coverage counts it)."""
     under: dict[tuple[str, int], Any] = {}
     for s in comp.skill_names:
-        on = _phone_terms(comp, count, y, lambda key, s=s: s in comp.classes[key[1]])
-        for t, req in enumerate(comp.skill_required[s]):
-            if req > 0:
-                under[(s, t)] = b.var(0, req, f"under_{s}_{t}")
-                terms = on.get(t, [])
-                expr = b.total([v for v, _ in terms], [c for _, c in terms]) if terms else 0
-                b.add(expr + under[(s, t)] >= req)
+        under.update(_skill_rows(b, comp, s, _phone_terms(comp, count, y, lambda key, s=s: s in comp.classes[key[1]])))
+    return under
+
+
+def _skill_rows(
+    b: Backend, comp: Compiled, skill: str, on: dict[int, list[tuple[Any, int]]]
+) -> dict[tuple[str, int], Any]:
+    """A skill's row per interval: the skilled agents on the phones (``on`` terms) plus its under-coverage variable
+    reach the requirement; returns those variables per (skill, interval)."""
+    under: dict[tuple[str, int], Any] = {}
+    for t, req in enumerate(comp.skill_required[skill]):
+        if req > 0:
+            under[(skill, t)] = b.var(0, req, f"under_{skill}_{t}")
+            terms = on.get(t, [])
+            expr = b.total([v for v, _ in terms], [c for _, c in terms]) if terms else 0
+            b.add(expr + under[(skill, t)] >= req)
     return under
 
 
@@ -337,15 +346,7 @@ def add_skill_design(
     for oi, v in xs.items():
         b.add(v <= x[oi])
     add_workforce_limits(b, comp, xs, mine, band_share, [comp.staff[p] for p in members])
-    on = _phone_terms(comp, xs, {})
-    under: dict[tuple[str, int], Any] = {}
-    for t, req in enumerate(comp.skill_required[skill]):
-        if req > 0:
-            under[(skill, t)] = b.var(0, req, f"under_{skill}_{t}")
-            terms = on.get(t, [])
-            expr = b.total([v for v, _ in terms], [c for _, c in terms]) if terms else 0
-            b.add(expr + under[(skill, t)] >= req)
-    return under, xs
+    return _skill_rows(b, comp, skill, _phone_terms(comp, xs, {})), xs
 
 
 def add_workforce_limits(
