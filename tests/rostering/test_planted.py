@@ -10,10 +10,11 @@ Tolerances, measured on the 2-core development machine (seeds 1-6, three of them
 - 10 staff, the bench's demand lowered to the plant's cover (``min``), one coverage model: 0 h under in every
   run, with or without the polish; allowed 0.5 h (two agent-intervals).
 - 30 staff, every interval tight (``exact``), fill LNS plus polish: 0.0-1.0 h under of 1,048.5 h required;
-  allowed 2.0 h. With the polish's moves disabled 6.0-7.5 h, so the test fails without them.
-- The same with a third of the staff 101-only and a 999 row, both rows tight to the plant (seeds 1-3): the pool
-  0.25-2.0 h under, the 999 row 2.5-3.5 h of 703.5 h; allowed 3.0 and 6.0 h. With the polish's moves disabled
-  8.75-10.25 and 58.75-72.75 h (the fill chases stage 1's counts per option, whoever works them).
+  allowed 3.0 h. With the polish's moves disabled 6.0-7.5 h, so the test fails without them.
+- The same with a third of the staff 101-only and a 999 row, both rows tight to the plant (seeds 1-4, seed 2 four
+  times with the other core busy): the pool 0.25-2.0 h under, the 999 row 1.75-4.5 h of 703.5 h; allowed 4.0 and
+  10.0 h. With the polish's moves disabled 8.75-10.25 and 58.75-72.75 h (the fill chases stage 1's counts per
+  option, whoever works them).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def test_the_hand_plant_is_tight_where_exact() -> None:
 
 @pytest.mark.parametrize(("n_staff", "mode", "limit", "path", "tolerance_hours"), [
     (10, "min", 10.0, "one coverage model", 0.5),
-    (30, "exact", 15.0, "fill stage-1 shifts by block LNS", 2.0),
+    (30, "exact", 15.0, "fill stage-1 shifts by block LNS", 3.0),
 ])
 def test_the_search_reaches_a_planted_optimum(
     n_staff: int, mode: str, limit: float, path: str, tolerance_hours: float
@@ -112,5 +113,5 @@ def test_the_search_reaches_a_planted_optimum_with_a_skill_row() -> None:
     planted = _planted(30, "exact", skills=True)
     res = solve_roster(replace(planted, seed=2, time_limit_seconds=15.0))
     assert res.violations == [] and res.kpis["lp_bound_coverage_cost"] == pytest.approx(0, abs=1e-6)
-    assert res.kpis["under_coverage_agent_hours"] <= 3.0
-    assert res.kpis["skills"]["999"]["under_coverage_agent_hours"] <= 6.0  # the optimum is 0 for both rows
+    assert res.kpis["under_coverage_agent_hours"] <= 4.0
+    assert res.kpis["skills"]["999"]["under_coverage_agent_hours"] <= 10.0  # the optimum is 0 for both rows
