@@ -618,31 +618,23 @@ def build_assignment_model(
     b = CpBackend(model)
     persons = list(range(len(comp.staff))) if persons is None else list(persons)
     people = [add_person(model, comp, comp.staff[p], candidates[p]) for p in persons]
+    # Shifts counted per option; for the true coverage, per option and staff class when skills matter (who works
+    # a shift then decides which rows it meets), while the fill's targets are per option.
+    users: dict[CountKey, list[Any]] = defaultdict(list)
+    for p, pv in zip(persons, people, strict=True):
+        for oi, v in pv.a.items():
+            users[class_key(comp, oi, comp.staff[p]) if targets is None else oi].append(v)
+    count: dict[Any, Any] = {key: model.new_int_var(0, len(vs), f"n_{key}") for key, vs in sorted(users.items())}
+    for key, vs in users.items():
+        model.add(count[key] == cp_model.LinearExpr.sum(vs))
     skill_under: dict[tuple[str, int], Any] = {}
     if targets is None:
-        # the true coverage: shifts counted per option, or per option and staff class when skills matter
-        users: dict[CountKey, list[Any]] = defaultdict(list)
-        for p, pv in zip(persons, people, strict=True):
-            for oi, v in pv.a.items():
-                users[class_key(comp, oi, comp.staff[p])].append(v)
-        count: dict[Any, Any] = {
-            key: model.new_int_var(0, len(vs), f"n_{key}") for key, vs in sorted(users.items(), key=_key_order)
-        }
-        for key, vs in users.items():
-            model.add(count[key] == cp_model.LinearExpr.sum(vs))
         y = add_break_counts(b, comp, count, {key: len(vs) for key, vs in users.items()})
         under, over, _ = add_coverage(b, comp, count, y, len(comp.staff))
         if comp.skill_required:
             skill_under = add_skill_coverage(b, comp, count, y)
         coverage_cost = coverage_objective(b, comp, under, over, skill_under)
     else:
-        by_option: dict[int, list[Any]] = defaultdict(list)
-        for pv in people:
-            for oi, v in pv.a.items():
-                by_option[oi].append(v)
-        count = {oi: model.new_int_var(0, len(vs), f"n_{oi}") for oi, vs in sorted(by_option.items())}
-        for oi, vs in by_option.items():
-            model.add(count[oi] == cp_model.LinearExpr.sum(vs))
         y = {}
         under, over, coverage_cost = add_fill_targets(model, comp, count, targets)
     w = comp.request.weights
@@ -658,11 +650,6 @@ def build_assignment_model(
     soft_cost = cp_model.LinearExpr.sum([s for s in soft if s is not None])
     model.minimize(coverage_cost + soft_cost)
     return AssignmentModel(model, people, count, y, under, over, coverage_cost, soft_cost, spreads, skill_under)
-
-
-def _key_order(item: tuple[CountKey, Any]) -> tuple[int, int]:
-    key = item[0]
-    return (key, 0) if isinstance(key, int) else key
 
 
 def add_fill_targets(

@@ -370,22 +370,15 @@ def _assignments(
     out in order) or, without them, from the greedy break placement."""
     if breaks is None:
         breaks = place_breaks(comp, chosen)[0]
-    handed: dict[tuple[int, int], int] = {}
     out = []
-    for p, options in enumerate(chosen):
-        for oi in sorted(options):
-            o = comp.options[oi]
-            brs = []
-            for bi, starts in enumerate(o.breaks):
-                if breaks and oi in breaks and breaks[oi][bi]:
-                    k = handed.get((oi, bi), 0)
-                    handed[(oi, bi)] = k + 1
-                    slot = breaks[oi][bi][min(k, len(breaks[oi][bi]) - 1)]
-                else:
-                    slot = starts[0]
-                b_start = comp.instant(slot) if slot < comp.n_intervals else comp.t0 + slot * comp.step
-                brs.append(BreakAssignment(b_start, b_start + o.break_lengths[bi] * comp.step))
-            out.append(Assignment(comp.staff[p].staff.id, o.name, o.start, o.end, tuple(brs)))
+    for p, oi, k in _handed(comp, chosen):
+        o = comp.options[oi]
+        brs = []
+        for bi, window in enumerate(o.breaks):
+            slot = _break_start(breaks, oi, bi, k, window)
+            b_start = comp.instant(slot) if slot < comp.n_intervals else comp.t0 + slot * comp.step
+            brs.append(BreakAssignment(b_start, b_start + o.break_lengths[bi] * comp.step))
+        out.append(Assignment(comp.staff[p].staff.id, o.name, o.start, o.end, tuple(brs)))
     out.sort(key=lambda a: (a.start, a.staff_id))
     return out
 
@@ -831,7 +824,7 @@ def _hint_counts(
     have = _key_counts(comp, roster, by_class)
     for key, v in count_vars.items():
         chosen = per_key.get(key)
-        model.add_hint(v, len(chosen[0]) if chosen and chosen[0] else have.get(key, 0))
+        model.add_hint(v, have.get(key, 0))
         for bi, starts in enumerate(comp.options[option_of(key)].breaks):
             mine = chosen[bi] if chosen else []
             for k in starts:
@@ -854,6 +847,16 @@ def _handed(comp: Compiled, roster: list[list[int]]) -> Iterator[tuple[int, int,
         for oi in sorted(options):
             yield p, oi, seen[oi]
             seen[oi] += 1
+
+
+def _break_start(
+    breaks: dict[int, list[list[int]]] | None, oi: int, bi: int, k: int, window: tuple[int, ...]
+) -> int:
+    """Where the k-th shift of option ``oi`` (in hand-out order) starts its break ``bi``: its entry of the break
+    list (the last one if the list is short), else the window's first start."""
+    starts = (breaks or {}).get(oi, [])
+    mine = starts[bi] if len(starts) > bi else []
+    return mine[min(k, len(mine) - 1)] if mine else window[0]
 
 
 def _by_key(
@@ -906,8 +909,7 @@ def phones_by_skill(
         o = comp.options[oi]
         spans = [(o.first, o.first + o.length, 1)]
         for bi, window in enumerate(o.breaks):
-            starts = (breaks or {}).get(oi, [])
-            at = starts[bi][min(k, len(starts[bi]) - 1)] if len(starts) > bi and starts[bi] else window[0]
+            at = _break_start(breaks, oi, bi, k, window)
             spans.append((at, at + o.break_lengths[bi], -1))
         for s in skills:
             diff = out[s]
