@@ -11,7 +11,9 @@ is left for this last step. Two kinds of move, each changing one person's roster
 
 The search (late-acceptance hill climbing, mostly aimed at the intervals short of cover) keeps the best roster it
 sees; ``search`` follows it with guided cycles (what is short over-weighted for a while, then the true weights)
-to leave the equilibrium where no one person can improve alone. Written by hand because no library does
+to leave the equilibrium where no one person can improve alone, and ends with window moves (``windows``,
+window.py): everyone's days in a window of two days re-rostered at once by one MIP, which reaches the hour trades
+among many people that no one-person move makes. Written by hand because no library does
 rule-checked incremental moves on this objective; CP-SAT blocks of several people are far slower per move
 (docs/rostering.md). People on a rotating pattern are moved only by whole-person moves, whose model keeps them
 on it.
@@ -41,6 +43,7 @@ from scheduling.rostering.model import (
     add_stable_starts,
     interval_weights,
 )
+from scheduling.rostering.window import WINDOW_DAYS, WINDOW_SECONDS, WindowModel, apply_window, build_window
 
 OFF = -1
 #: Late-acceptance history (moves); 1 is plain descent that also takes sideways moves. Longer histories (30, 300,
@@ -74,6 +77,12 @@ GUIDE_AFTER, GUIDE_SECONDS, GUIDE_WEIGHT = 0.2, 10.0, 2.0
 #: (322.75-324.25 h) for the guided weights alone and 4.005-4.014 M for the dual blend alone; 0.3 and 0.7 within
 #: 3.977-3.985 M.
 LP_BLEND = 0.5
+#: Share of ``search``'s time, at its end, for window moves (window.py: everyone's days in a window re-rostered
+#: by one MIP), which reach what the best responses' equilibrium leaves. Bench large, from the fill's roster:
+#: guided cycles alone level off (314.5 h under after 23 s, 312.25 after 46 s); guided cycles then windows
+#: 296.75 h after 60 s; windows alone after 12 s of plain descent 315.25 h after 60 s (best responses gain faster
+#: at first).
+WINDOW_SHARE = 0.6
 
 
 @dataclass
@@ -89,6 +98,8 @@ class PolishStats:
     cost_end: int = 0
     guided_cycles: int = 0
     guided_cycles_kept: int = 0
+    window_moves_tried: int = 0
+    window_moves_kept: int = 0
 
     def add(self, other: PolishStats) -> None:
         """Count another run's moves in these (costs are set by the caller)."""
@@ -96,6 +107,8 @@ class PolishStats:
         self.moves_kept += other.moves_kept
         self.person_moves_tried += other.person_moves_tried
         self.person_moves_kept += other.person_moves_kept
+        self.window_moves_tried += other.window_moves_tried
+        self.window_moves_kept += other.window_moves_kept
 
 
 @dataclass
@@ -583,6 +596,110 @@ class Polisher:
         self._put_back(p, old, old_brk)
         return None
 
+    def try_window(
+        self,
+        first: int,
+        last: int,
+        accept: Callable[[int], bool],
+        seconds: float = WINDOW_SECONDS,
+        stop: Callable[[], bool] = lambda: False,
+        threads: int = 1,
+    ) -> int | None:
+        """Re-roster every movable person's days first..last at once (window.py: one MIP, the roster its first
+        solution), everyone's other days fixed; kept as ``keep_window`` says. Returns the change applied, None if
+        none."""
+        wm = build_window(self, first, last)
+        if wm is None:
+            return None
+        values, objective = wm.rows.solve(seconds, threads, self.rng.randrange(1 << 30), stop)
+        return self.keep_window(wm, values, objective, accept)
+
+    def keep_window(
+        self, wm: WindowModel, values: np.ndarray | None, objective: float, accept: Callable[[int], bool]
+    ) -> int | None:
+        """Put a solved window on the roster if it improved on the roster it was built from: re-checked the plain
+        way, re-priced on the full objective (fairness and stable starts are not in the MIP) and kept if
+        ``accept`` takes the change. The window's days must be as they were when it was built (another window
+        may have changed days far enough away: no rule links them, and its share of the contract band is its
+        own, ``build_window``'s ``part``). Returns the change applied, None if none."""
+        if values is None or objective >= wm.start_cost - 0.5:
+            return None
+        before, snap = self.cost(), self._snapshot()
+        changed = apply_window(self, wm, values)
+        days = list(range(wm.first, wm.last + 1))
+        for p in changed:
+            info = self.comp.staff[p]
+            if not (self.feasible(p, days) and info.contract_lo <= self.minutes[p] <= info.contract_hi):
+                self.rejected += 1  # never seen; counted (tests assert 0) rather than trusted
+                self._restore(snap)
+                return None
+            old = {d: oi for d, (oi, _) in wm.saved[p].items()}
+            self._commit_fair(p, [(old.get(d, OFF), self.days[p][d]) for d in days])
+        change = self.cost() - before
+        if accept(change):
+            return change
+        self._restore(snap)
+        return None
+
+    def windows(
+        self,
+        time_left: Callable[[], float],
+        report: Callable[[int], None] | None = None,
+        threads: int = 1,
+        width: int = WINDOW_DAYS,
+    ) -> PolishStats:
+        """Window moves until ``time_left`` is 0, kept when they lower the objective: the windows of ``width``
+        days tile the period, costliest span first, and each later sweep shifts the tiling by a day so that every
+        hour trade across a window's edge is reached in turn. With two or more threads two windows at least a
+        week apart are solved at once (HiGHS releases the GIL; no rule links days a week apart, and each takes
+        its own half of every person's contract band)."""
+        stats = PolishStats(cost_start=self.cost())
+        days = self.comp.days
+        width = max(1, min(width, days))
+        gap = width + 6  # starts this far apart share no 7-day window (nor a run of max_consecutive_days + 1)
+        pool = ThreadPoolExecutor(2) if threads >= 2 else None
+        shift = 0
+        try:
+            while time_left() > 0:
+                todo = sorted(range(shift % width, days - width + 1, width) or range(1),
+                              key=lambda a: -self._window_cost(a, a + width - 1))
+                while todo and time_left() > 0:
+                    a = todo.pop(0)
+                    b = next((x for x in todo if abs(x - a) >= gap), None) if pool is not None else None
+                    pair = [a] if b is None else [a, b]
+                    if b is not None:
+                        todo.remove(b)
+                    models = [build_window(self, x, x + width - 1, part=k + 1 if b is not None else 0)
+                              for k, x in enumerate(pair)]
+                    seconds = min(WINDOW_SECONDS, time_left())
+                    jobs = [(wm, (wm.rows.solve, seconds, 1 if pool else threads, self.rng.randrange(1 << 30),
+                                  lambda: time_left() <= 0)) for wm in models if wm is not None]
+                    if pool is not None:
+                        futures = [(wm, pool.submit(*call)) for wm, call in jobs]
+                        results = [(wm, f.result()) for wm, f in futures]
+                    else:
+                        results = [(wm, call[0](*call[1:])) for wm, call in jobs]
+                    for wm, (values, objective) in results:
+                        change = self.keep_window(wm, values, objective, lambda c: c < 0)
+                        stats.moves_tried += 1
+                        stats.window_moves_tried += 1
+                        if change is not None:
+                            stats.moves_kept += 1
+                            stats.window_moves_kept += 1
+                    if report is not None:
+                        report(self.cost())
+                shift += 1
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        stats.cost_end = self.cost()
+        stats.rejected = self.rejected
+        return stats
+
+    def _window_cost(self, first: int, last: int) -> int:
+        """Coverage cost of the intervals of days first..last (by the day tables' spans)."""
+        return self._cost_span(self.day_tables[first].lo, self.day_tables[last].hi)
+
     def _clear(self, p: int) -> None:
         """Take all of person p's shifts off the roster and the phones."""
         for d, oi in enumerate(self.days[p]):
@@ -772,6 +889,7 @@ class Polisher:
         moves: str = MOVES,
         workers: int = 1,
         guide: float = GUIDE_WEIGHT,
+        window_share: float = WINDOW_SHARE,
     ) -> PolishStats:
         """``run`` (plain descent) for GUIDE_AFTER of the time, then guided cycles until ``time_left`` is 0: best
         responses stop at an equilibrium where no one person can gain with everyone else fixed, and the shortfall
@@ -794,7 +912,7 @@ class Polisher:
         true_uw, true_suw = self.uw, self.suw
         quiet = None if report is None else (lambda _: report(best))
         try:
-            while time_left() > 0 and time.monotonic() - started < total:
+            while time_left() > 0 and time.monotonic() - started < total * (1 - window_share):
                 short = self.req > self.on[: self.n]
                 self.uw = np.where(short, np.round(true_uw * (1 + guide)).astype(np.int64), true_uw)
                 short_s = self.sreq > self.son[:, : self.n]
@@ -812,6 +930,8 @@ class Polisher:
                     self._restore(snap)
         finally:
             self.uw, self.suw, self.lp_guided = true_uw, true_suw, False
+        if window_share > 0 and any(self.movable):
+            stats.add(self.windows(time_left, report=report, threads=workers))
         stats.cost_end = self.cost()
         stats.rejected = self.rejected
         return stats

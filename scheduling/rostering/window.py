@@ -1,0 +1,379 @@
+"""Window moves: every movable person's shifts over a few consecutive days re-chosen at once, by a MIP.
+
+The polish's best responses change one person at a time and stop where no one person can gain with everyone else
+fixed; what is left short then needs many people to trade hours at once (docs/rostering.md). A window move frees
+*everyone's* days in a window of WINDOW_DAYS days, keeps every other day as it is, and re-rosters the window as
+one mixed-integer program: per person and day one of a few cheap options (their current one included) or none,
+every hard rule of the person with the fixed days around the window as constants, break starts as integer counts
+per option (and skill class), and the true coverage cost (weighted under-coverage, over-coverage, each skill row's
+under-coverage) plus the preference cost as the objective. The roster as it is is handed to the solver as its
+first solution, so a window never ends worse than it began; stable starts and the fairness spreads are not in the
+model, so the move is re-priced on the full objective before it is kept.
+
+Solved by HiGHS (``highspy``), not CP-SAT: on these covering models HiGHS's LP-based branch and bound improves the
+warm-started roster within seconds, where CP-SAT found nothing in 60 s on the same model (bench large, a 4-day
+window: HiGHS proved the optimum, 8.8% below the window's cost, in 34 s). Written by hand because the model is
+the roster's own (its rules on arrays of the polish's state); the matrix goes to HiGHS row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+
+from scheduling.rostering.model import OVER_UNIT, _windows
+
+if TYPE_CHECKING:
+    from scheduling.rostering.polish import Polisher
+
+#: Days per window, and the solver's time per window (the roster is its first solution, so a window stopped at
+#: its limit is no worse than it began). Bench large, from a polished roster (310.5 h under): 3-day windows with
+#: 8 s each gained 11.25 h in four windows (33 s); 20 s each with twice the options per day gained about as much
+#: per window and proved fewer of them optimal (figures in docs/rostering.md).
+WINDOW_DAYS, WINDOW_SECONDS = 2, 4.0
+#: Options per person and day in a window's model: their current one, the WINDOW_OPTIONS cheapest at the roster's
+#: prices and at the LP-blended prices (``Polisher.lp_price``), and per shift length the WINDOW_PER_LENGTH cheapest.
+WINDOW_OPTIONS, WINDOW_PER_LENGTH = 2, 1
+_OFF = -1
+
+
+@dataclass
+class _Rows:
+    """A MIP as columns (bounds, cost, integrality, first solution) and rows (sparse, with bounds)."""
+
+    lb: list[float] = field(default_factory=list)
+    ub: list[float] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+    integer: list[bool] = field(default_factory=list)
+    start: list[float] = field(default_factory=list)
+    row_lo: list[float] = field(default_factory=list)
+    row_hi: list[float] = field(default_factory=list)
+    row_start: list[int] = field(default_factory=lambda: [0])
+    index: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+
+    def var(self, lb: float, ub: float, cost: float, integer: bool, start: float) -> int:
+        """A new column; returns its index."""
+        self.lb.append(lb)
+        self.ub.append(ub)
+        self.cost.append(cost)
+        self.integer.append(integer)
+        self.start.append(start)
+        return len(self.lb) - 1
+
+    def row(self, terms: list[tuple[int, float]], lo: float, hi: float) -> None:
+        """lo <= sum(coef x col) <= hi (nothing for an empty sum)."""
+        if not terms:
+            return
+        for j, c in terms:
+            self.index.append(j)
+            self.value.append(c)
+        self.row_start.append(len(self.index))
+        self.row_lo.append(lo)
+        self.row_hi.append(hi)
+
+    def solve(
+        self, seconds: float, threads: int, seed: int, stop: Callable[[], bool]
+    ) -> tuple[np.ndarray | None, float]:
+        """HiGHS from the first solution, for at most ``seconds`` (and until ``stop()``): the best solution's
+        column values (None if it has none) and objective."""
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", max(0.01, float(seconds)))
+        h.setOptionValue("threads", max(1, threads))
+        h.setOptionValue("random_seed", seed)
+        h.setOptionValue("presolve", "off")  # presolve's probing took 5-10 s on these models before any search
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(self.lb)
+        lp.num_row_ = len(self.row_lo)
+        lp.col_cost_ = np.array(self.cost, dtype=float)
+        lp.col_lower_ = np.array(self.lb, dtype=float)
+        lp.col_upper_ = np.array(self.ub, dtype=float)
+        lp.row_lower_ = np.array(self.row_lo, dtype=float)
+        lp.row_upper_ = np.array(self.row_hi, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array(self.row_start, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(self.index, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(self.value, dtype=float)
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[i] for i in self.integer]
+        h.passModel(lp)
+        start = highspy.HighsSolution()
+        start.col_value = self.start
+        start.value_valid = True
+        h.setSolution(start)
+
+        def interrupt(event: highspy.cb.HighsCallbackEvent) -> None:  # cancel: polled by HiGHS as it goes
+            if stop():
+                event.interrupt()
+
+        h.cbMipInterrupt += interrupt
+        h.cbSimplexInterrupt += interrupt
+        h.run()
+        info = h.getInfo()
+        if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+            return None, float("inf")
+        return np.asarray(h.getSolution().col_value), float(info.objective_function_value)
+
+
+@dataclass
+class WindowModel:
+    """One window's MIP at the roster as it was built: its columns per (person, option) and per (option, class,
+    break rule, start), the grid intervals [lo, hi) whose coverage it prices, and the roster's own days in the
+    window (``saved``) to compare and restore."""
+
+    first: int
+    last: int
+    lo: int
+    hi: int
+    rows: _Rows
+    x: dict[tuple[int, int], int]
+    y: dict[tuple[int, int, int, int], int]
+    saved: dict[int, dict[int, tuple[int, tuple[int, ...]]]]
+
+    @property
+    def start_cost(self) -> float:
+        """The model's objective at the roster as it is (its first solution)."""
+        return float(np.dot(self.rows.cost, self.rows.start))
+
+
+def window_options(pol: Polisher, p: int, d: int) -> set[int]:
+    """Person p's options in a window's model on day d: the current one plus the cheapest at the roster's prices
+    (p's own shift off the phones) and, if the LP was solved, at the LP-blended prices, overall and per length."""
+    cur = pol.days[p][d]
+    out = {cur} if cur != _OFF else set()
+    pos, pref = pol._candidates(p, d)
+    if not len(pos):
+        return out
+    brk = pol.brk[p].get(d, ())
+    if cur != _OFF:
+        pol._unset(p, d)
+    table = pol.day_tables[d]
+    ids, mins = table.ids[pos], table.minutes[pos]
+    try:
+        for guided in (False, True) if pol.lp_price is not None else (False,):
+            pol.lp_guided = guided
+            order = np.argsort(pol._price_day(d, p)[pos] + pref, kind="stable")
+            out.update(int(ids[i]) for i in order[:WINDOW_OPTIONS])
+            for m in np.unique(mins):
+                out.update(int(ids[i]) for i in order[mins[order] == m][:WINDOW_PER_LENGTH])
+    finally:
+        pol.lp_guided = False
+        if cur != _OFF:
+            pol._set(p, d, cur, brk)
+    return out
+
+
+def build_window(pol: Polisher, first: int, last: int, part: int = 0) -> WindowModel | None:
+    """The MIP that re-rosters every movable person's days first..last at once, everyone's other days fixed
+    (None when nobody can work in the window). The roster as it is becomes the model's first solution. ``part``
+    1 or 2: the window may move each person's total minutes by only that half of what their contract band leaves
+    either way (two windows solved at once then keep the band together); 0: all of it."""
+    comp, opts = pol.comp, pol.comp.options
+    days = range(first, last + 1)
+    people = [p for p in range(len(comp.staff)) if pol.movable[p] and any(pol.workable[p][d] for d in days)]
+    choices = {(p, d): sorted(window_options(pol, p, d)) for p in people for d in days}
+    saved = {p: {d: (pol.days[p][d], pol.brk[p][d]) for d in days if pol.days[p][d] != _OFF} for p in people}
+    on_before, son_before = pol.on.copy(), pol.son.copy()
+    for p in people:
+        for d in saved[p]:
+            pol._unset(p, d)
+    fixed_on, fixed_son = pol.on.copy(), pol.son.copy()
+    for p in people:  # back as they were: the model is built from copies of the phones
+        for d, (oi, starts) in saved[p].items():
+            pol._set(p, d, oi, starts)
+    m = _Rows()
+    x: dict[tuple[int, int], int] = {}
+    users: dict[tuple[int, int], list[int]] = {}  # (option, class) -> its x columns
+    for p in people:
+        _add_person(pol, m, p, first, last, choices, saved[p], x, users, part)
+    if not users:
+        return None
+    lo = min(opts[oi].first for oi, _ in users)
+    hi = min(max(opts[oi].first + opts[oi].length for oi, _ in users), pol.n)
+    y = _add_counts(pol, m, users, saved, lo, hi)
+    _add_coverage(pol, m, users, y, lo, hi, (fixed_on, fixed_son), (on_before, son_before))
+    return WindowModel(first, last, lo, hi, m, x, y, saved)
+
+
+def _add_person(
+    pol: Polisher,
+    m: _Rows,
+    p: int,
+    first: int,
+    last: int,
+    choices: dict[tuple[int, int], list[int]],
+    saved: dict[int, tuple[int, tuple[int, ...]]],
+    x: dict[tuple[int, int], int],
+    users: dict[tuple[int, int], list[int]],
+    part: int = 0,
+) -> None:
+    """Person p's columns (one per option they may take in the window) and hard rules: one shift a day, daily rest
+    within the window and with the fixed shifts either side, working days in a row, days off and minutes per
+    7-day window (``model._windows``: the same windows as the CP-SAT models, the previous period included), and
+    the contract band over the whole period (``part``: half of its slack, see build_window)."""
+    comp, opts = pol.comp, pol.comp.options
+    info = comp.staff[p]
+    row = pol.days[p]
+    before = next((row[d] for d in range(first - 1, -1, -1) if row[d] != _OFF), _OFF)
+    after = next((row[d] for d in range(last + 1, comp.days) if row[d] != _OFF), _OFF)
+    current = {oi for oi, _ in saved.values()}
+    by_day: dict[int, list[int]] = {}
+    for d in range(first, last + 1):
+        keep = []
+        for oi in choices[(p, d)]:
+            o = opts[oi]
+            if before != _OFF and (o.start - opts[before].end).total_seconds() < pol.rest:
+                continue
+            if after != _OFF and (opts[after].start - o.end).total_seconds() < pol.rest:
+                continue
+            x[(p, oi)] = j = m.var(0, 1, pol._pref(p, oi), True, float(oi in current))
+            users.setdefault((oi, info.cls), []).append(j)
+            keep.append(oi)
+        by_day[d] = keep
+        m.row([(x[(p, oi)], 1) for oi in keep], -np.inf, 1)
+    for d, keep in by_day.items():
+        for oi in keep:  # rest: a shift and the next days' shifts that start too soon after it
+            clash = [oj for d2 in (d + 1, d + 2) for oj in by_day.get(d2, ())
+                     if (opts[oj].start - opts[oi].end).total_seconds() < pol.rest]
+            if clash:
+                m.row([(x[(p, oi)], 1)] + [(x[(p, oj)], 1) for oj in clash], -np.inf, 1)
+
+    def count(span: range, minutes: bool) -> tuple[list[tuple[int, float]], int]:
+        terms: list[tuple[int, float]] = []
+        fixed = 0
+        for d in span:
+            if d in by_day:
+                terms += [(x[(p, oi)], opts[oi].minutes if minutes else 1) for oi in by_day[d]]
+            elif d < 0:
+                fixed += info.prior_minutes.get(d, 0) if minutes else d in info.prior_minutes
+            elif row[d] != _OFF:
+                fixed += opts[row[d]].minutes if minutes else 1
+        return terms, fixed
+
+    for length, cap in ((pol.max_run + 1, pol.max_run), (7, pol.cap_days)):
+        for span in _windows(comp, length, info):
+            if span.start <= last and span.stop > first:
+                terms, fixed = count(span, False)
+                m.row(terms, -np.inf, cap - fixed)
+    for span in _windows(comp, 7, info):
+        if span.start <= last and span.stop > first:
+            terms, fixed = count(span, True)
+            m.row(terms, -np.inf, pol.max_week - fixed)
+    terms, _ = count(range(first, last + 1), True)
+    now = sum(opts[oi].minutes for oi, _ in saved.values())
+    down, up = pol.minutes[p] - info.contract_lo, info.contract_hi - pol.minutes[p]  # slack either way (>= 0)
+    if part:
+        down = down // 2 if part == 1 else down - down // 2
+        up = up // 2 if part == 1 else up - up // 2
+    m.row(terms, now - down, now + up)
+
+
+def _add_counts(
+    pol: Polisher,
+    m: _Rows,
+    users: dict[tuple[int, int], list[int]],
+    saved: dict[int, dict[int, tuple[int, tuple[int, ...]]]],
+    lo: int,
+    hi: int,
+) -> dict[tuple[int, int, int, int], int]:
+    """Per (option, class) the shifts worked (a column equal to the sum of its x) and per break rule and start the
+    breaks taken there (integers summing to the shifts): any split of the counts can be handed out to the people
+    on the option, so breaks need no per-person columns. Returns the break-count columns."""
+    comp, opts = pol.comp, pol.comp.options
+    now: dict[tuple[int, int, int, int], int] = {}
+    for p, days in saved.items():
+        for oi, starts in days.values():
+            for bi, k in enumerate(starts):
+                key = (oi, comp.staff[p].cls, bi, k)
+                now[key] = now.get(key, 0) + 1
+    y: dict[tuple[int, int, int, int], int] = {}
+    for (oi, cls), cols in users.items():
+        o = opts[oi]
+        for bi, window in enumerate(o.breaks):
+            ys = []
+            for k in window:
+                y[(oi, cls, bi, k)] = j = m.var(0, len(cols), 0.0, True, float(now.get((oi, cls, bi, k), 0)))
+                ys.append((j, 1.0))
+            m.row(ys + [(c, -1.0) for c in cols], 0, 0)
+    return y
+
+
+def _add_coverage(
+    pol: Polisher,
+    m: _Rows,
+    users: dict[tuple[int, int], list[int]],
+    y: dict[tuple[int, int, int, int], int],
+    lo: int,
+    hi: int,
+    fixed: tuple[np.ndarray, np.ndarray],
+    now: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Coverage of the intervals [lo, hi) the window's options reach: agents on the phones = the fixed people's
+    plus each option's shifts less its breaks; under-coverage at the interval's weight, over-coverage at
+    OVER_UNIT, and per skill row the skilled agents' under-coverage at its own weights."""
+    comp, opts = pol.comp, pol.comp.options
+    fixed_on, fixed_son = fixed
+    on_now, son_now = now
+    phones: dict[int, list[tuple[int, float]]] = {t: [] for t in range(lo, hi)}
+    by_class: dict[int, dict[int, list[tuple[int, float]]]] = {}
+    for (oi, cls), cols in users.items():
+        o = opts[oi]
+        worked = m.var(0, len(cols), 0.0, False, float(sum(m.start[c] for c in cols)))  # shifts of (oi, cls)
+        m.row([(worked, 1.0)] + [(c, -1.0) for c in cols], 0, 0)
+        for t in range(max(o.first, lo), min(o.first + o.length, hi)):
+            phones[t].append((worked, 1.0))
+            by_class.setdefault(cls, {}).setdefault(t, []).append((worked, 1.0))
+        for bi, window in enumerate(o.breaks):
+            for k in window:
+                for t in range(max(k, lo), min(k + o.break_lengths[bi], hi)):
+                    phones[t].append((y[(oi, cls, bi, k)], -1.0))
+                    by_class.setdefault(cls, {}).setdefault(t, []).append((y[(oi, cls, bi, k)], -1.0))
+    for t in range(lo, hi):
+        need, have, was = int(pol.req[t]), int(fixed_on[t]), int(on_now[t])
+        agents = m.var(-np.inf, np.inf, 0.0, False, float(was - have))  # the window's agents on the phones
+        m.row([(agents, -1.0)] + phones[t], 0, 0)
+        under = m.var(0, np.inf, float(pol.uw[t]), False, float(max(0, need - was)))
+        over = m.var(0, np.inf, float(OVER_UNIT), False, float(max(0, was - need)))
+        m.row([(under, 1.0), (agents, 1.0)], need - have, np.inf)  # under >= need - phones
+        m.row([(over, 1.0), (agents, -1.0)], have - need, np.inf)  # over >= phones - need
+    for s, name in enumerate(comp.skill_names):
+        classes = [ci for ci, skills in enumerate(comp.classes) if name in skills]
+        for t in range(lo, hi):
+            need = int(pol.sreq[s, t])
+            if need <= 0:
+                continue
+            terms = [term for ci in classes for term in by_class.get(ci, {}).get(t, ())]
+            under = m.var(0, np.inf, float(pol.suw[s, t]), False, float(max(0, need - int(son_now[s, t]))))
+            m.row([(under, 1.0), *terms], need - int(fixed_son[s, t]), np.inf)
+
+
+def apply_window(pol: Polisher, wm: WindowModel, values: np.ndarray) -> list[int]:
+    """Put a solved window on the roster: every person's window days from the x columns, break starts handed out
+    from the break counts (to everyone in the window, so the phones are the model's). Returns the people whose
+    shifts changed."""
+    comp, opts = pol.comp, pol.comp.options
+    left = {key: round(float(values[j])) for key, j in wm.y.items()}
+    chosen: dict[int, dict[int, int]] = {}
+    for (p, oi), j in wm.x.items():
+        if values[j] > 0.5:
+            chosen.setdefault(p, {})[opts[oi].day] = oi
+    changed = [p for p in wm.saved if chosen.get(p, {}) != {d: oi for d, (oi, _) in wm.saved[p].items()}]
+    for p, days in wm.saved.items():  # everyone in the window: the break counts may move unchanged shifts' breaks
+        for d in days:
+            pol._unset(p, d)
+    for p in wm.saved:
+        cls = comp.staff[p].cls
+        for d, oi in sorted(chosen.get(p, {}).items()):
+            starts = []
+            for bi, window in enumerate(opts[oi].breaks):
+                k = next((k for k in window if left.get((oi, cls, bi, k), 0) > 0), window[0])
+                if left.get((oi, cls, bi, k), 0) > 0:
+                    left[(oi, cls, bi, k)] -= 1
+                starts.append(k)
+            pol._set(p, d, oi, tuple(starts))
+    return changed

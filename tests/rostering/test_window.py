@@ -1,0 +1,121 @@
+"""Window moves (window.py): every movable person's days in a window re-rostered by one MIP (HiGHS). The model
+prices the roster exactly as the polish does (its first solution costs what the roster costs there), a solved
+window's objective is the cost of the roster it leaves, a sweep of windows keeps every hard rule (the audit agrees,
+the previous period included) with its state equal to a recount, two windows solved at once keep every contract
+band, and a solve stops when told."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from scheduling.rostering import audit_roster, parse_request, roster_coverage
+from scheduling.rostering.grid import Compiled, compile_request
+from scheduling.rostering.model import coverage_cost, workable_options
+from scheduling.rostering.polish import OFF, Polisher
+from scheduling.rostering.solver import _assignments, _Clock, place_breaks, precheck
+from scheduling.rostering.types import RosterRequest
+from scheduling.rostering.window import WindowModel, build_window
+from tests.rostering.test_polish import tight_body
+from tests.rostering.test_skills import skilled_body
+
+
+def _polisher(body: dict) -> tuple:
+    """The pre-check's roster (coverage ignored: much for a window to gain) in a Polisher."""
+    request = parse_request(body)
+    comp = compile_request(request)
+    _, schedules = precheck(comp, _Clock(60, None, None))
+    roster = [s or [] for s in schedules]
+    workable = [workable_options(comp, p) for p in comp.staff]
+    return request, comp, Polisher(comp, workable, roster, place_breaks(comp, roster)[0], seed=5)
+
+
+def _window_cost(pol: Polisher, wm: WindowModel) -> int:
+    """What the window's MIP prices: coverage of its intervals and the preferences of its people's window days."""
+    prefs = sum(pol._pref(p, pol.days[p][d]) for p in wm.saved for d in range(wm.first, wm.last + 1)
+                if pol.days[p][d] != OFF)
+    return pol._cost_span(wm.lo, wm.hi) + prefs
+
+
+def _audited(request: RosterRequest, comp: Compiled, pol: Polisher) -> None:
+    """The roster keeps every hard rule and the polish's phones and cost equal a recount from the datetimes."""
+    chosen, breaks = pol.roster(), pol.breaks()
+    assignments = _assignments(comp, chosen, breaks)
+    assert audit_roster(request, assignments) == []
+    coverage = roster_coverage(request, assignments)
+    assert list(pol.on[: comp.n_intervals]) == [c.scheduled for c in coverage]
+    if not comp.skill_names:
+        recount = coverage_cost([c.required for c in coverage], [c.scheduled for c in coverage])
+        assert pol._cost_span(0, pol.n) == recount
+    workable = [workable_options(comp, p) for p in comp.staff]
+    assert Polisher(comp, workable, chosen, breaks).cost() == pol.cost()
+
+
+@pytest.mark.parametrize("body", [tight_body(), skilled_body(12, 5)], ids=["pool", "skill rows"])
+def test_the_window_model_prices_the_roster_and_its_optimum_is_the_roster_it_leaves(body: dict) -> None:
+    request, comp, pol = _polisher(body)
+    for first in range(comp.days - 1):  # from the roster's first days (tight_body: a previous-period night)
+        wm = build_window(pol, first, first + 1)
+        assert wm is not None
+        assert wm.start_cost == _window_cost(pol, wm)  # the roster, as the model's first solution, costs the same
+        values, objective = wm.rows.solve(20.0, 2, 1, lambda: False)
+        assert values is not None and objective <= wm.start_cost
+        if objective < wm.start_cost:
+            break
+    else:
+        pytest.fail("no window improves on the pre-check's roster")
+    before = pol.cost()
+    change = pol.keep_window(wm, values, objective, lambda c: True)
+    assert change is not None and pol.rejected == 0
+    assert _window_cost(pol, wm) == round(objective)  # coverage with the breaks as counted, skill rows included
+    assert pol.cost() - before == change
+    _audited(request, comp, pol)
+
+
+def test_a_sweep_of_windows_in_two_threads_keeps_every_rule_and_every_contract_band() -> None:
+    request, comp, pol = _polisher(tight_body())
+    start = pol.cost()
+    stop = time.monotonic() + 4.0
+    stats = pol.windows(lambda: stop - time.monotonic(), threads=2)  # 14 days: pairs a week apart run together
+    assert stats.window_moves_kept > 0 and stats.rejected == 0  # a band broken by two windows would be rejected
+    assert stats.cost_end == pol.cost() < start
+    for p, info in enumerate(comp.staff):
+        assert info.contract_lo <= pol.minutes[p] <= info.contract_hi
+    _audited(request, comp, pol)
+
+
+def test_a_window_is_kept_only_if_the_full_objective_takes_it() -> None:
+    _, _, pol = _polisher(tight_body())
+    wm = build_window(pol, 3, 4)
+    values, objective = wm.rows.solve(20.0, 2, 1, lambda: False)
+    snapshot = (pol.cost(), [list(r) for r in pol.days], pol.on.copy())
+    assert pol.keep_window(wm, values, objective, lambda c: False) is None
+    assert (pol.cost(), pol.days, list(pol.on)) == (snapshot[0], snapshot[1], list(snapshot[2]))
+    assert pol.keep_window(wm, None, float("inf"), lambda c: True) is None  # nothing found: nothing changes
+    assert pol.cost() == snapshot[0]
+
+
+def test_a_window_solve_stops_when_told() -> None:
+    _, _, pol = _polisher(tight_body())
+    wm = build_window(pol, 5, 6)
+    started = time.monotonic()
+    values, objective = wm.rows.solve(60.0, 1, 1, lambda: True)
+    assert time.monotonic() - started < 5.0
+    assert values is None or objective <= wm.start_cost  # at worst the roster it was given
+
+
+def test_windows_leave_people_on_a_pattern_alone() -> None:
+    body = tight_body()
+    body["patterns"] = [{"name": "2on2off", "cycle": ["D", "D", "-", "-"], "letters": {"D": ["early8"]}}]
+    for k, s in enumerate(body["staff"][10:12]):
+        s.update(contract_minutes_per_week=1680, pattern="2on2off", pattern_offset=k)
+    _, comp, pol = _polisher(body)
+    on_pattern = [p for p in range(len(comp.staff)) if not pol.movable[p]]
+    assert on_pattern
+    before = {p: list(pol.days[p]) for p in on_pattern}
+    stop = time.monotonic() + 2.0
+    pol.windows(lambda: stop - time.monotonic(), threads=1)
+    assert {p: list(pol.days[p]) for p in on_pattern} == before
+    assert np.all(pol.on >= 0)
