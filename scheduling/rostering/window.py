@@ -18,6 +18,8 @@ the roster's own (its rules on arrays of the polish's state); the matrix goes to
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -39,6 +41,27 @@ WINDOW_DAYS, WINDOW_SECONDS = 2, 4.0
 #: prices and at the LP-blended prices (``Polisher.lp_price``), and per shift length the WINDOW_PER_LENGTH cheapest.
 WINDOW_OPTIONS, WINDOW_PER_LENGTH = 2, 1
 _OFF = -1
+
+
+def _without_banner() -> None:
+    """HiGHS prints its banner on stdout at the first ``Highs()`` of a process, whatever its options: make that
+    one at import, with stdout pointed at /dev/null, so that it lands in no table or log."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no file descriptor 1 to redirect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_without_banner()
 
 
 @dataclass
