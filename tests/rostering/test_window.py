@@ -11,25 +11,15 @@ import time
 import numpy as np
 import pytest
 
-from scheduling.rostering import audit_roster, parse_request, roster_coverage
-from scheduling.rostering.grid import Compiled, compile_request
+from scheduling.rostering import audit_roster, roster_coverage
+from scheduling.rostering.grid import Compiled
 from scheduling.rostering.model import coverage_cost, workable_options
 from scheduling.rostering.polish import OFF, Polisher
-from scheduling.rostering.solver import _assignments, _Clock, place_breaks, precheck
+from scheduling.rostering.solver import _assignments
 from scheduling.rostering.types import RosterRequest
 from scheduling.rostering.window import WindowModel, build_window
-from tests.rostering.test_polish import tight_body
+from tests.rostering.test_polish import polisher_from_precheck, tight_body
 from tests.rostering.test_skills import skilled_body
-
-
-def _polisher(body: dict) -> tuple:
-    """The pre-check's roster (coverage ignored: much for a window to gain) in a Polisher."""
-    request = parse_request(body)
-    comp = compile_request(request)
-    _, schedules = precheck(comp, _Clock(60, None, None))
-    roster = [s or [] for s in schedules]
-    workable = [workable_options(comp, p) for p in comp.staff]
-    return request, comp, Polisher(comp, workable, roster, place_breaks(comp, roster)[0], seed=5)
 
 
 def _window_cost(pol: Polisher, wm: WindowModel) -> int:
@@ -55,7 +45,7 @@ def _audited(request: RosterRequest, comp: Compiled, pol: Polisher) -> None:
 
 @pytest.mark.parametrize("body", [tight_body(), skilled_body(12, 5)], ids=["pool", "skill rows"])
 def test_the_window_model_prices_the_roster_and_its_optimum_is_the_roster_it_leaves(body: dict) -> None:
-    request, comp, pol = _polisher(body)
+    request, comp, pol = polisher_from_precheck(body)
     for first in range(comp.days - 1):  # from the roster's first days (tight_body: a previous-period night)
         wm = build_window(pol, first, first + 1)
         assert wm is not None
@@ -75,7 +65,7 @@ def test_the_window_model_prices_the_roster_and_its_optimum_is_the_roster_it_lea
 
 
 def test_a_sweep_of_windows_in_two_threads_keeps_every_rule_and_every_contract_band() -> None:
-    request, comp, pol = _polisher(tight_body())
+    request, comp, pol = polisher_from_precheck(tight_body())
     start = pol.cost()
     stop = time.monotonic() + 4.0
     stats = pol.windows(lambda: stop - time.monotonic(), threads=2)  # 14 days: pairs a week apart run together
@@ -87,7 +77,7 @@ def test_a_sweep_of_windows_in_two_threads_keeps_every_rule_and_every_contract_b
 
 
 def test_a_window_is_kept_only_if_the_full_objective_takes_it() -> None:
-    _, _, pol = _polisher(tight_body())
+    _, _, pol = polisher_from_precheck(tight_body())
     wm = build_window(pol, 3, 4)
     values, objective = wm.rows.solve(20.0, 2, 1, lambda: False)
     snapshot = (pol.cost(), [list(r) for r in pol.days], pol.on.copy())
@@ -98,7 +88,7 @@ def test_a_window_is_kept_only_if_the_full_objective_takes_it() -> None:
 
 
 def test_a_window_solve_stops_when_told() -> None:
-    _, _, pol = _polisher(tight_body())
+    _, _, pol = polisher_from_precheck(tight_body())
     wm = build_window(pol, 5, 6)
     started = time.monotonic()
     values, objective = wm.rows.solve(60.0, 1, 1, lambda: True)
@@ -111,7 +101,7 @@ def test_windows_leave_people_on_a_pattern_alone() -> None:
     body["patterns"] = [{"name": "2on2off", "cycle": ["D", "D", "-", "-"], "letters": {"D": ["early8"]}}]
     for k, s in enumerate(body["staff"][10:12]):
         s.update(contract_minutes_per_week=1680, pattern="2on2off", pattern_offset=k)
-    _, comp, pol = _polisher(body)
+    _, comp, pol = polisher_from_precheck(body)
     on_pattern = [p for p in range(len(comp.staff)) if not pol.movable[p]]
     assert on_pattern
     before = {p: list(pol.days[p]) for p in on_pattern}
