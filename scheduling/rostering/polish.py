@@ -21,6 +21,7 @@ on it.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -600,24 +601,6 @@ class Polisher:
         self._put_back(p, old, old_brk)
         return None
 
-    def try_window(
-        self,
-        first: int,
-        last: int,
-        accept: Callable[[int], bool],
-        seconds: float = WINDOW_SECONDS,
-        stop: Callable[[], bool] = lambda: False,
-        threads: int = 1,
-    ) -> int | None:
-        """Re-roster every movable person's days first..last at once (window.py: one MIP, the roster its first
-        solution), everyone's other days fixed; kept as ``keep_window`` says. Returns the change applied, None if
-        none."""
-        wm = build_window(self, first, last)
-        if wm is None:
-            return None
-        values, objective = wm.rows.solve(seconds, threads, self.rng.randrange(1 << 30), stop)
-        return self.keep_window(wm, values, objective, accept)
-
     def keep_window(
         self, wm: WindowModel, values: np.ndarray | None, objective: float, accept: Callable[[int], bool]
     ) -> int | None:
@@ -652,11 +635,12 @@ class Polisher:
         threads: int = 1,
         width: int = WINDOW_DAYS,
     ) -> PolishStats:
-        """Window moves until ``time_left`` is 0, kept when they lower the objective: the windows of ``width``
-        days tile the period, costliest span first, and each later sweep shifts the tiling by a day so that every
-        hour trade across a window's edge is reached in turn. With two or more threads two windows at least a
-        week apart are solved at once (HiGHS releases the GIL; no rule links days a week apart, and each takes
-        its own half of every person's contract band)."""
+        """Window moves (window.py: everyone's days in a window re-rostered by one MIP, ``keep_window``) until
+        ``time_left`` is 0, kept when they lower the objective: the windows of ``width`` days tile the period,
+        costliest span first, and each later sweep shifts the tiling by a day so that every hour trade across a
+        window's edge is reached in turn. With two or more threads two windows at least a week apart are solved at
+        once (HiGHS releases the GIL; no rule links days a week apart, and each takes its own half of every
+        person's contract band)."""
         stats = PolishStats(cost_start=self.cost())
         days = self.comp.days
         width = max(1, min(width, days))
@@ -673,17 +657,16 @@ class Polisher:
                     pair = [a] if b is None else [a, b]
                     if b is not None:
                         todo.remove(b)
-                    models = [build_window(self, x, x + width - 1, part=k + 1 if b is not None else 0)
-                              for k, x in enumerate(pair)]
-                    seconds = min(WINDOW_SECONDS, time_left())
-                    jobs = [(wm, (wm.rows.solve, seconds, 1 if pool else threads, self.rng.randrange(1 << 30),
-                                  lambda: time_left() <= 0)) for wm in models if wm is not None]
+                    models = [wm for k, x in enumerate(pair)
+                              if (wm := build_window(self, x, x + width - 1, part=k + 1 if b is not None else 0))]
+                    solves = [functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
+                                                1 if pool else threads, self.rng.randrange(1 << 30),
+                                                lambda: time_left() <= 0) for wm in models]
                     if pool is not None:
-                        futures = [(wm, pool.submit(*call)) for wm, call in jobs]
-                        results = [(wm, f.result()) for wm, f in futures]
+                        results = [f.result() for f in [pool.submit(solve) for solve in solves]]
                     else:
-                        results = [(wm, call[0](*call[1:])) for wm, call in jobs]
-                    for wm, (values, objective) in results:
+                        results = [solve() for solve in solves]
+                    for wm, (values, objective) in zip(models, results, strict=True):
                         change = self.keep_window(wm, values, objective, lambda c: c < 0)
                         stats.moves_tried += 1
                         stats.window_moves_tried += 1

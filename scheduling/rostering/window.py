@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -218,8 +219,8 @@ def build_window(pol: Polisher, first: int, last: int, part: int = 0) -> WindowM
         return None
     lo = min(opts[oi].first for oi, _ in users)
     hi = min(max(opts[oi].first + opts[oi].length for oi, _ in users), pol.n)
-    y = _add_counts(pol, m, users, saved, lo, hi)
-    _add_coverage(pol, m, users, y, lo, hi, (fixed_on, fixed_son), (on_before, son_before))
+    worked, y = _add_counts(pol, m, users, saved)
+    _add_coverage(pol, m, worked, y, lo, hi, (fixed_on, fixed_son), (on_before, son_before))
     return WindowModel(first, last, lo, hi, m, x, y, saved)
 
 
@@ -301,12 +302,10 @@ def _add_counts(
     m: _Rows,
     users: dict[tuple[int, int], list[int]],
     saved: dict[int, dict[int, tuple[int, tuple[int, ...]]]],
-    lo: int,
-    hi: int,
-) -> dict[tuple[int, int, int, int], int]:
+) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int, int, int], int]]:
     """Per (option, class) the shifts worked (a column equal to the sum of its x) and per break rule and start the
     breaks taken there (integers summing to the shifts): any split of the counts can be handed out to the people
-    on the option, so breaks need no per-person columns. Returns the break-count columns."""
+    on the option, so breaks need no per-person columns. Returns the shift-count and break-count columns."""
     comp, opts = pol.comp, pol.comp.options
     now: dict[tuple[int, int, int, int], int] = {}
     for p, days in saved.items():
@@ -314,22 +313,24 @@ def _add_counts(
             for bi, k in enumerate(starts):
                 key = (oi, comp.staff[p].cls, bi, k)
                 now[key] = now.get(key, 0) + 1
+    worked: dict[tuple[int, int], int] = {}
     y: dict[tuple[int, int, int, int], int] = {}
     for (oi, cls), cols in users.items():
-        o = opts[oi]
-        for bi, window in enumerate(o.breaks):
+        worked[(oi, cls)] = n = m.var(0, len(cols), 0.0, False, float(sum(m.start[c] for c in cols)))
+        m.row([(n, 1.0)] + [(c, -1.0) for c in cols], 0, 0)
+        for bi, window in enumerate(opts[oi].breaks):
             ys = []
             for k in window:
                 y[(oi, cls, bi, k)] = j = m.var(0, len(cols), 0.0, True, float(now.get((oi, cls, bi, k), 0)))
                 ys.append((j, 1.0))
-            m.row(ys + [(c, -1.0) for c in cols], 0, 0)
-    return y
+            m.row([*ys, (n, -1.0)], 0, 0)
+    return worked, y
 
 
 def _add_coverage(
     pol: Polisher,
     m: _Rows,
-    users: dict[tuple[int, int], list[int]],
+    worked: dict[tuple[int, int], int],
     y: dict[tuple[int, int, int, int], int],
     lo: int,
     hi: int,
@@ -342,24 +343,19 @@ def _add_coverage(
     comp, opts = pol.comp, pol.comp.options
     fixed_on, fixed_son = fixed
     on_now, son_now = now
-    phones: dict[int, list[tuple[int, float]]] = {t: [] for t in range(lo, hi)}
-    by_class: dict[int, dict[int, list[tuple[int, float]]]] = {}
-    for (oi, cls), cols in users.items():
-        o = opts[oi]
-        worked = m.var(0, len(cols), 0.0, False, float(sum(m.start[c] for c in cols)))  # shifts of (oi, cls)
-        m.row([(worked, 1.0)] + [(c, -1.0) for c in cols], 0, 0)
+    by_class: dict[int, dict[int, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
+    for (oi, cls), n in worked.items():  # each class's agents on the phones, as terms per interval
+        o, on = opts[oi], by_class[cls]
         for t in range(max(o.first, lo), min(o.first + o.length, hi)):
-            phones[t].append((worked, 1.0))
-            by_class.setdefault(cls, {}).setdefault(t, []).append((worked, 1.0))
+            on[t].append((n, 1.0))
         for bi, window in enumerate(o.breaks):
             for k in window:
                 for t in range(max(k, lo), min(k + o.break_lengths[bi], hi)):
-                    phones[t].append((y[(oi, cls, bi, k)], -1.0))
-                    by_class.setdefault(cls, {}).setdefault(t, []).append((y[(oi, cls, bi, k)], -1.0))
+                    on[t].append((y[(oi, cls, bi, k)], -1.0))
     for t in range(lo, hi):
         need, have, was = int(pol.req[t]), int(fixed_on[t]), int(on_now[t])
         agents = m.var(-np.inf, np.inf, 0.0, False, float(was - have))  # the window's agents on the phones
-        m.row([(agents, -1.0)] + phones[t], 0, 0)
+        m.row([(agents, -1.0)] + [term for on in by_class.values() for term in on.get(t, ())], 0, 0)
         under = m.var(0, np.inf, float(pol.uw[t]), False, float(max(0, need - was)))
         over = m.var(0, np.inf, float(OVER_UNIT), False, float(max(0, was - need)))
         m.row([(under, 1.0), (agents, 1.0)], need - have, np.inf)  # under >= need - phones
@@ -370,7 +366,7 @@ def _add_coverage(
             need = int(pol.sreq[s, t])
             if need <= 0:
                 continue
-            terms = [term for ci in classes for term in by_class.get(ci, {}).get(t, ())]
+            terms = [term for ci in classes for term in by_class[ci].get(t, ())]
             under = m.var(0, np.inf, float(pol.suw[s, t]), False, float(max(0, need - int(son_now[s, t]))))
             m.row([(under, 1.0), *terms], need - int(fixed_son[s, t]), np.inf)
 
