@@ -47,6 +47,10 @@ class LpBound:
     values: list[float] = field(default_factory=list, repr=False)
     skill_x: dict[tuple[str, int], float] = field(default_factory=dict, repr=False)  # LP counts of skilled shifts
     kind: str = "aggregate"  # "aggregate" (stage 1's LP) or "per person" (the whole model's LP)
+    #: Plain under-coverage (agent-intervals) at the optimum of the coverage cost: what a roster minimising the
+    #: weighted objective aims at, which may trade a little under-coverage for much less surplus (None: not
+    #: solved; where the LP has several optima, the one GLOP returns).
+    under_at_cost_intervals: float | None = None
 
 
 def lp_bounds(
@@ -73,6 +77,7 @@ def lp_bounds(
     y = {k: v.solution_value() for k, v in design.y.items()} if cost is not None else {}
     xs = {k: v.solution_value() for k, v in design.skill_x.items()} if cost is not None else {}
     values = _agent_values(comp, design.over) if cost is not None else []
+    under_at_cost = sum(v.solution_value() for v in design.under.values()) if cost is not None else None
     budget(solver, 1.0 if hint_band_share >= 1.0 else 0.5)
     under, status_under = _minimise(solver, solver.Sum(list(design.under.values())))
     seconds = solver.wall_time() / 1000
@@ -85,7 +90,8 @@ def lp_bounds(
             y = {k: v.solution_value() for k, v in hint.y.items()}
             xs = {k: v.solution_value() for k, v in hint.skill_x.items()}
         seconds += hint_solver.wall_time() / 1000
-    return LpBound(cost or 0.0, under or 0.0, _worst(status, status_under), seconds, x, y, values, xs)
+    return LpBound(cost or 0.0, under or 0.0, _worst(status, status_under), seconds, x, y, values, xs,
+                   under_at_cost_intervals=under_at_cost)
 
 
 def _agent_values(comp: Compiled, over: dict[int, Any]) -> list[float]:
@@ -159,10 +165,12 @@ def person_lp_bounds(
     if time_limit is not None:
         solver.SetTimeLimit(max(1, int(time_limit * 500)))  # half each, in milliseconds
     cost, status = _minimise(solver, coverage_objective(b, comp, under, over))
+    under_at_cost = sum(v.solution_value() for v in under.values()) if cost is not None else None
     if time_limit is not None:
         solver.SetTimeLimit(max(1, int(time_limit * 500)))
     short, status_under = _minimise(solver, solver.Sum(list(under.values())))
-    return LpBound(cost or 0.0, short or 0.0, _worst(status, status_under), solver.wall_time() / 1000)
+    return LpBound(cost or 0.0, short or 0.0, _worst(status, status_under), solver.wall_time() / 1000,
+                   under_at_cost_intervals=under_at_cost)
 
 
 def person_lp_size(comp: Compiled, workable: list[list[list[int]]]) -> int:
@@ -187,6 +195,7 @@ def tightest_bound(
         under_intervals=max(aggregate.under_intervals, person.under_intervals),
         seconds=aggregate.seconds + person.seconds,
         kind="per person",
+        under_at_cost_intervals=person.under_at_cost_intervals,
     )
 
 

@@ -450,6 +450,8 @@ def _result(
         kpis["lp_bound_coverage_cost"] = bound.coverage_cost if solved else None
         kpis["gap"] = ((cost - bound.coverage_cost) / cost if cost > 0 else 0.0) if solved else None
         kpis["under_coverage_lower_bound_agent_hours"] = bound.under_intervals * hours if solved else None
+        at_cost = bound.under_at_cost_intervals
+        kpis["lp_optimum_under_coverage_agent_hours"] = at_cost * hours if solved and at_cost is not None else None
         kpis["lp_status"] = bound.status
         kpis["lp_bound_kind"] = bound.kind
         kpis["lp_seconds"] = round(bound.seconds, 3)

@@ -138,3 +138,28 @@ def test_lp_values_are_the_coverage_rows_duals() -> None:
             over += 1
             assert value == pytest.approx(-OVER_UNIT, abs=1e-6)
     assert short > 0 and over > 0  # both cases were tested
+
+
+def test_the_lp_optimum_of_the_objective_may_leave_more_short_than_the_under_coverage_bound() -> None:
+    """One agent wanted for a quarter-hour: a 12-hour shift would cover it with 47 quarter-hours of surplus (4,700
+    units) where leaving it short costs 4,000, so the objective's optimum leaves it short. The plain
+    under-coverage bound is 0; the LP optimum of the objective (``lp_optimum_under_coverage_agent_hours``) shows
+    the 0.25 h the objective chooses, and the solver's roster matches it."""
+    long_day = template("long", "08:00", "08:00", 720)
+    staff = [{"id": "A1", "contract_minutes_per_week": 720}]
+    rules = {"contract_tolerance_minutes": 720}  # 0 to 24 hours in the week
+
+    def demand(day: int, local: datetime) -> int:
+        return 1 if day == 0 and local.hour == 8 and local.minute == 0 else 0
+
+    request = parse_request(request_body(date(2027, 1, 4), 7, [long_day], staff, demand, rules=rules,
+                                         time_limit_seconds=10))
+    comp = compile_request(request)
+    bound = lp_bounds(comp, [workable_options(comp, p) for p in comp.staff])
+    assert bound.under_intervals == pytest.approx(0.0, abs=1e-9)
+    assert bound.under_at_cost_intervals == pytest.approx(1.0, abs=1e-9)
+    roster = solve_roster(request)
+    assert roster.violations == [] and roster.assignments == []
+    assert roster.kpis["under_coverage_lower_bound_agent_hours"] == pytest.approx(0.0, abs=1e-9)
+    assert roster.kpis["lp_optimum_under_coverage_agent_hours"] == pytest.approx(0.25, abs=1e-9)
+    assert roster.kpis["under_coverage_agent_hours"] == pytest.approx(0.25, abs=1e-9)
