@@ -44,7 +44,15 @@ from scheduling.rostering.model import (
     add_stable_starts,
     interval_weights,
 )
-from scheduling.rostering.window import WINDOW_DAYS, WINDOW_SECONDS, WindowModel, apply_window, build_window
+from scheduling.rostering.window import (
+    WINDOW_DAYS,
+    WINDOW_LP_SECONDS,
+    WINDOW_SECONDS,
+    WindowModel,
+    apply_window,
+    build_window,
+    lp_options,
+)
 
 OFF = -1
 #: Late-acceptance history (moves); 1 is plain descent that also takes sideways moves. Longer histories (30, 300,
@@ -105,6 +113,7 @@ class PolishStats:
     guided_cycles_kept: int = 0
     window_moves_tried: int = 0
     window_moves_kept: int = 0
+    window_moves_screened: int = 0  # windows whose LP over every option proved no gain: no MIP solved
 
     def add(self, other: PolishStats) -> None:
         """Count another run's moves in these (costs are set by the caller)."""
@@ -114,6 +123,7 @@ class PolishStats:
         self.person_moves_kept += other.person_moves_kept
         self.window_moves_tried += other.window_moves_tried
         self.window_moves_kept += other.window_moves_kept
+        self.window_moves_screened += other.window_moves_screened
 
 
 @dataclass
@@ -634,18 +644,26 @@ class Polisher:
         report: Callable[[int], None] | None = None,
         threads: int = 1,
         width: int = WINDOW_DAYS,
+        lp: bool = True,
     ) -> PolishStats:
         """Window moves (window.py: everyone's days in a window re-rostered by one MIP, ``keep_window``) until
         ``time_left`` is 0, kept when they lower the objective: the windows of ``width`` days tile the period,
         costliest span first, and each later sweep shifts the tiling by a day so that every hour trade across a
         window's edge is reached in turn. With two or more threads two windows at least a week apart are solved at
         once (HiGHS releases the GIL; no rule links days a week apart, and each takes its own half of every
-        person's contract band)."""
+        person's contract band). With ``lp`` each window first solves its LP over every option of its people: a
+        window whose LP cannot beat the roster is skipped (screened), else the options the LP uses join the MIP's."""
         stats = PolishStats(cost_start=self.cost())
         days = self.comp.days
         width = max(1, min(width, days))
         gap = width + 6  # starts this far apart share no 7-day window (nor a run of max_consecutive_days + 1)
         pool = ThreadPoolExecutor(2) if threads >= 2 else None
+
+        def run(solves: list[Callable[[], tuple[np.ndarray | None, float]]]) -> list[tuple[np.ndarray | None, float]]:
+            if pool is None:
+                return [solve() for solve in solves]
+            return [f.result() for f in [pool.submit(solve) for solve in solves]]
+
         shift = 0
         try:
             while time_left() > 0:
@@ -657,15 +675,28 @@ class Polisher:
                     pair = [a] if b is None else [a, b]
                     if b is not None:
                         todo.remove(b)
-                    models = [wm for k, x in enumerate(pair)
-                              if (wm := build_window(self, x, x + width - 1, part=k + 1 if b is not None else 0))]
-                    solves = [functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
-                                                1 if pool else threads, self.rng.randrange(1 << 30),
-                                                lambda: time_left() <= 0) for wm in models]
-                    if pool is not None:
-                        results = [f.result() for f in [pool.submit(solve) for solve in solves]]
-                    else:
-                        results = [solve() for solve in solves]
+                    parts = [k + 1 if b is not None else 0 for k in range(len(pair))]
+                    extra: list[dict[tuple[int, int], set[int]] | None] = [None] * len(pair)
+                    if lp:  # each window's LP over every option: its used options join the MIP's
+                        relaxed = [build_window(self, x, x + width - 1, part=k, every=True)
+                                   for x, k in zip(pair, parts, strict=True)]
+                        lps = run([functools.partial(wm.rows.solve, min(WINDOW_LP_SECONDS, time_left()), 0,
+                                                     lambda: time_left() <= 0, relax=True)
+                                   for wm in relaxed if wm is not None])
+                        it = iter(lps)
+                        for i, wm in enumerate(relaxed):
+                            values, bound = next(it) if wm is not None else (None, float("inf"))
+                            if wm is not None and values is not None:
+                                if bound >= wm.start_cost - 0.5:  # the LP proves the window cannot gain
+                                    pair[i] = -1
+                                    stats.window_moves_screened += 1
+                                else:
+                                    extra[i] = lp_options(self, wm, values)
+                    models = [wm for x, k, e in zip(pair, parts, extra, strict=True)
+                              if x >= 0 and (wm := build_window(self, x, x + width - 1, part=k, extra=e))]
+                    results = run([functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
+                                                     self.rng.randrange(1 << 30), lambda: time_left() <= 0)
+                                   for wm in models])
                     for wm, (values, objective) in zip(models, results, strict=True):
                         change = self.keep_window(wm, values, objective, lambda c: c < 0)
                         stats.moves_tried += 1

@@ -41,6 +41,10 @@ WINDOW_DAYS, WINDOW_SECONDS = 2, 4.0
 #: Options per person and day in a window's model: their current one, the WINDOW_OPTIONS cheapest at the roster's
 #: prices and at the LP-blended prices (``Polisher.lp_price``), and per shift length the WINDOW_PER_LENGTH cheapest.
 WINDOW_OPTIONS, WINDOW_PER_LENGTH = 2, 1
+#: Most seconds for a window's LP over *every* option of its people (``lp_options``), whose used options join the
+#: MIP's: bench large, from a roster where the plain windows had levelled off (283.75 h under), 60 s of windows
+#: with them 275.0 h against 281.25 without (the LP of a 2-day window: about 1 s, 4 s at the storm's peak).
+WINDOW_LP_SECONDS = 6.0
 _OFF = -1
 
 
@@ -101,14 +105,17 @@ class _Rows:
         self.row_hi.append(hi)
 
     def solve(
-        self, seconds: float, threads: int, seed: int, stop: Callable[[], bool]
+        self, seconds: float, seed: int, stop: Callable[[], bool], relax: bool = False
     ) -> tuple[np.ndarray | None, float]:
         """HiGHS from the first solution, for at most ``seconds`` (and until ``stop()``): the best solution's
-        column values (None if it has none) and objective."""
+        column values (None if it has none) and objective. ``relax``: the LP relaxation instead (every column
+        continuous; its optimum's values, None unless solved to optimality). Always one thread: HiGHS keeps one
+        thread scheduler per process, and a solve asking for another thread count than the first one's fails
+        (parallelism comes from two windows solved at once instead)."""
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", max(0.01, float(seconds)))
-        h.setOptionValue("threads", max(1, threads))
+        h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", seed)
         h.setOptionValue("presolve", "off")  # presolve's probing took 5-10 s on these models before any search
         lp = highspy.HighsLp()
@@ -124,12 +131,14 @@ class _Rows:
         lp.a_matrix_.index_ = np.array(self.index, dtype=np.int32)
         lp.a_matrix_.value_ = np.array(self.value, dtype=float)
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[i] for i in self.integer]
+        if not relax:
+            lp.integrality_ = [kinds[i] for i in self.integer]
         h.passModel(lp)
-        start = highspy.HighsSolution()
-        start.col_value = self.start
-        start.value_valid = True
-        h.setSolution(start)
+        if not relax:
+            start = highspy.HighsSolution()
+            start.col_value = self.start
+            start.value_valid = True
+            h.setSolution(start)
 
         def interrupt(event: highspy.cb.HighsCallbackEvent) -> None:  # cancel: polled by HiGHS as it goes
             if stop():
@@ -139,6 +148,8 @@ class _Rows:
         h.cbSimplexInterrupt += interrupt
         h.run()
         info = h.getInfo()
+        if relax and h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, float("inf")
         if info.primal_solution_status != 2:  # kSolutionStatusFeasible
             return None, float("inf")
         return np.asarray(h.getSolution().col_value), float(info.objective_function_value)
@@ -192,15 +203,44 @@ def window_options(pol: Polisher, p: int, d: int) -> set[int]:
     return out
 
 
-def build_window(pol: Polisher, first: int, last: int, part: int = 0) -> WindowModel | None:
+def every_option(pol: Polisher, p: int, d: int) -> set[int]:
+    """Every option person p may take on day d, and their current one."""
+    pos, _ = pol._candidates(p, d)
+    out = {int(oi) for oi in pol.day_tables[d].ids[pos]}
+    if pol.days[p][d] != _OFF:
+        out.add(pol.days[p][d])
+    return out
+
+
+def lp_options(pol: Polisher, wm: WindowModel, values: np.ndarray) -> dict[tuple[int, int], set[int]]:
+    """The options a solved LP relaxation of a window uses, per (person, day): where a whole-number roster near the
+    LP's optimum is likely to be, which the prices of the roster as it is do not show."""
+    out: dict[tuple[int, int], set[int]] = {}
+    for (p, oi), j in wm.x.items():
+        if values[j] > 1e-6:
+            out.setdefault((p, pol.comp.options[oi].day), set()).add(oi)
+    return out
+
+
+def build_window(
+    pol: Polisher,
+    first: int,
+    last: int,
+    part: int = 0,
+    extra: dict[tuple[int, int], set[int]] | None = None,
+    every: bool = False,
+) -> WindowModel | None:
     """The MIP that re-rosters every movable person's days first..last at once, everyone's other days fixed
     (None when nobody can work in the window). The roster as it is becomes the model's first solution. ``part``
     1 or 2: the window may move each person's total minutes by only that half of what their contract band leaves
-    either way (two windows solved at once then keep the band together); 0: all of it."""
+    either way (two windows solved at once then keep the band together); 0: all of it. Per person and day the
+    options are ``window_options``' and ``extra``'s (``lp_options``), or with ``every`` all of them (for the LP)."""
     comp, opts = pol.comp, pol.comp.options
     days = range(first, last + 1)
     people = [p for p in range(len(comp.staff)) if pol.movable[p] and any(pol.workable[p][d] for d in days)]
-    choices = {(p, d): sorted(window_options(pol, p, d)) for p in people for d in days}
+    offer = every_option if every else window_options
+    extra = extra or {}
+    choices = {(p, d): sorted(offer(pol, p, d) | extra.get((p, d), set())) for p in people for d in days}
     saved = {p: {d: (pol.days[p][d], pol.brk[p][d]) for d in days if pol.days[p][d] != _OFF} for p in people}
     on_before, son_before = pol.on.copy(), pol.son.copy()
     for p in people:

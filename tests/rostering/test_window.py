@@ -17,7 +17,7 @@ from scheduling.rostering.model import coverage_cost, workable_options
 from scheduling.rostering.polish import OFF, Polisher
 from scheduling.rostering.solver import _assignments
 from scheduling.rostering.types import RosterRequest
-from scheduling.rostering.window import WindowModel, build_window
+from scheduling.rostering.window import WindowModel, build_window, every_option, lp_options
 from tests.rostering.test_polish import polisher_from_precheck, tight_body
 from tests.rostering.test_skills import skilled_body
 
@@ -50,7 +50,7 @@ def test_the_window_model_prices_the_roster_and_its_optimum_is_the_roster_it_lea
         wm = build_window(pol, first, first + 1)
         assert wm is not None
         assert wm.start_cost == _window_cost(pol, wm)  # the roster, as the model's first solution, costs the same
-        values, objective = wm.rows.solve(20.0, 2, 1, lambda: False)
+        values, objective = wm.rows.solve(20.0, 1, lambda: False)
         assert values is not None and objective <= wm.start_cost
         if objective < wm.start_cost:
             break
@@ -64,11 +64,12 @@ def test_the_window_model_prices_the_roster_and_its_optimum_is_the_roster_it_lea
     _audited(request, comp, pol)
 
 
-def test_a_sweep_of_windows_in_two_threads_keeps_every_rule_and_every_contract_band() -> None:
+@pytest.mark.parametrize("lp", [True, False], ids=["with the LP's options", "plain"])
+def test_a_sweep_of_windows_in_two_threads_keeps_every_rule_and_every_contract_band(lp: bool) -> None:
     request, comp, pol = polisher_from_precheck(tight_body())
     start = pol.cost()
     stop = time.monotonic() + 4.0
-    stats = pol.windows(lambda: stop - time.monotonic(), threads=2)  # 14 days: pairs a week apart run together
+    stats = pol.windows(lambda: stop - time.monotonic(), threads=2, lp=lp)  # 14 days: pairs a week apart together
     assert stats.window_moves_kept > 0 and stats.rejected == 0  # a band broken by two windows would be rejected
     assert stats.cost_end == pol.cost() < start
     for p, info in enumerate(comp.staff):
@@ -79,7 +80,7 @@ def test_a_sweep_of_windows_in_two_threads_keeps_every_rule_and_every_contract_b
 def test_a_window_is_kept_only_if_the_full_objective_takes_it() -> None:
     _, _, pol = polisher_from_precheck(tight_body())
     wm = build_window(pol, 3, 4)
-    values, objective = wm.rows.solve(20.0, 2, 1, lambda: False)
+    values, objective = wm.rows.solve(20.0, 1, lambda: False)
     snapshot = (pol.cost(), [list(r) for r in pol.days], pol.on.copy())
     assert pol.keep_window(wm, values, objective, lambda c: False) is None
     assert (pol.cost(), pol.days, list(pol.on)) == (snapshot[0], snapshot[1], list(snapshot[2]))
@@ -91,7 +92,7 @@ def test_a_window_solve_stops_when_told() -> None:
     _, _, pol = polisher_from_precheck(tight_body())
     wm = build_window(pol, 5, 6)
     started = time.monotonic()
-    values, objective = wm.rows.solve(60.0, 1, 1, lambda: True)
+    values, objective = wm.rows.solve(60.0, 1, lambda: True)
     assert time.monotonic() - started < 5.0
     assert values is None or objective <= wm.start_cost  # at worst the roster it was given
 
@@ -109,3 +110,26 @@ def test_windows_leave_people_on_a_pattern_alone() -> None:
     pol.windows(lambda: stop - time.monotonic(), threads=1)
     assert {p: list(pol.days[p]) for p in on_pattern} == before
     assert np.all(pol.on >= 0)
+
+
+def test_a_windows_lp_over_every_option_bounds_its_mip_and_its_options_join_the_mip() -> None:
+    """The LP relaxation over every option is below any whole-number window (so it can screen windows out), and
+    the options it uses become columns of the MIP next to the usual cheap ones."""
+    _, _, pol = polisher_from_precheck(tight_body())
+    for first in range(pol.comp.days - 1):
+        every = build_window(pol, first, first + 1, every=True)
+        plain = build_window(pol, first, first + 1)
+        assert every is not None and plain is not None
+        assert set(plain.x) <= set(every.x) and len(every.x) > len(plain.x)
+        values, bound = every.rows.solve(20.0, 0, lambda: False, relax=True)
+        assert values is not None
+        _, objective = plain.rows.solve(20.0, 0, lambda: False)
+        # the models price the intervals their options reach (more with every option): compare what they gain
+        assert 0 <= plain.start_cost - objective <= every.start_cost - bound + 1e-6
+        used = lp_options(pol, every, values)
+        assert used and all(oi in every_option(pol, p, d) for (p, d), options in used.items() for oi in options)
+        joined = build_window(pol, first, first + 1, extra=used)
+        assert joined is not None and {(p, oi) for (p, _), options in used.items() for oi in options} <= set(joined.x)
+        if bound < every.start_cost - 0.5:
+            return
+    pytest.fail("no window's LP is below the pre-check's roster")
