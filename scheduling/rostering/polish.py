@@ -675,25 +675,10 @@ class Polisher:
                     pair = [a] if b is None else [a, b]
                     if b is not None:
                         todo.remove(b)
-                    parts = [k + 1 if b is not None else 0 for k in range(len(pair))]
-                    extra: list[dict[tuple[int, int], set[int]] | None] = [None] * len(pair)
-                    if lp:  # each window's LP over every option: its used options join the MIP's
-                        relaxed = [build_window(self, x, x + width - 1, part=k, every=True)
-                                   for x, k in zip(pair, parts, strict=True)]
-                        lps = run([functools.partial(wm.rows.solve, min(WINDOW_LP_SECONDS, time_left()), 0,
-                                                     lambda: time_left() <= 0, relax=True)
-                                   for wm in relaxed if wm is not None])
-                        it = iter(lps)
-                        for i, wm in enumerate(relaxed):
-                            values, bound = next(it) if wm is not None else (None, float("inf"))
-                            if wm is not None and values is not None:
-                                if bound >= wm.start_cost - 0.5:  # the LP proves the window cannot gain
-                                    pair[i] = -1
-                                    stats.window_moves_screened += 1
-                                else:
-                                    extra[i] = lp_options(self, wm, values)
-                    models = [wm for x, k, e in zip(pair, parts, extra, strict=True)
-                              if x >= 0 and (wm := build_window(self, x, x + width - 1, part=k, extra=e))]
+                    spans = [(x, x + width - 1, k + 1 if b is not None else 0) for k, x in enumerate(pair)]
+                    extra = self._window_lps(spans, run, time_left, stats) if lp else [{} for _ in spans]
+                    models = [wm for (x, y, k), e in zip(spans, extra, strict=True)
+                              if e is not None and (wm := build_window(self, x, y, part=k, extra=e))]
                     results = run([functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
                                                      self.rng.randrange(1 << 30), lambda: time_left() <= 0)
                                    for wm in models])
@@ -713,6 +698,32 @@ class Polisher:
         stats.cost_end = self.cost()
         stats.rejected = self.rejected
         return stats
+
+    def _window_lps(
+        self,
+        spans: list[tuple[int, int, int]],
+        run: Callable[[list[Callable[[], tuple[np.ndarray | None, float]]]], list[tuple[np.ndarray | None, float]]],
+        time_left: Callable[[], float],
+        stats: PolishStats,
+    ) -> list[dict[tuple[int, int], set[int]] | None]:
+        """Per window (first, last, part) its LP relaxation over every option of its people, solved by ``run``: the
+        options the LP uses per (person, day) to add to the MIP's, {} when the LP was not solved in its time, or
+        None when it proves the window cannot beat the roster (counted as screened: no MIP for it)."""
+        relaxed = [build_window(self, first, last, part=part, every=True) for first, last, part in spans]
+        solved = iter(run([functools.partial(wm.rows.solve, min(WINDOW_LP_SECONDS, time_left()), 0,
+                                             lambda: time_left() <= 0, relax=True)
+                           for wm in relaxed if wm is not None]))
+        out: list[dict[tuple[int, int], set[int]] | None] = []
+        for wm in relaxed:
+            values, bound = next(solved) if wm is not None else (None, float("inf"))
+            if wm is None or values is None:
+                out.append({})
+            elif bound >= wm.start_cost - 0.5:  # no whole roster of the window can beat its LP
+                out.append(None)
+                stats.window_moves_screened += 1
+            else:
+                out.append(lp_options(self, wm, values))
+        return out
 
     def _window_cost(self, first: int, last: int) -> int:
         """Coverage cost of the intervals of days first..last (by the day tables' spans)."""
