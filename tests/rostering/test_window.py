@@ -14,7 +14,7 @@ import pytest
 from scheduling.rostering import audit_roster, roster_coverage
 from scheduling.rostering.grid import Compiled
 from scheduling.rostering.model import coverage_cost, workable_options
-from scheduling.rostering.polish import OFF, Polisher
+from scheduling.rostering.polish import OFF, Polisher, PolishStats
 from scheduling.rostering.solver import _assignments
 from scheduling.rostering.types import RosterRequest
 from scheduling.rostering.window import WindowModel, build_window, every_option, lp_options
@@ -133,3 +133,21 @@ def test_a_windows_lp_over_every_option_bounds_its_mip_and_its_options_join_the_
         if bound < every.start_cost - 0.5:
             return
     pytest.fail("no window's LP is below the pre-check's roster")
+
+
+def test_a_window_whose_lp_cannot_beat_the_roster_is_screened_and_costs_no_mip() -> None:
+    """With the roster's own cover as the requirement no window can gain, and each window's LP over every option
+    proves it: the window is skipped (screened) and the roster stays as it is."""
+    body = tight_body()
+    body["weights"] = {"preferences": 0}  # nothing for a window to gain in preferences either
+    _, _, pol = polisher_from_precheck(body)
+    pol.req[:] = pol.on[: pol.n]
+    assert pol._cost_span(0, pol.n) == 0
+    stats = PolishStats()
+    out = pol._window_lps([(3, 4, 0), (10, 11, 0)], lambda solves: [solve() for solve in solves], lambda: 10.0, stats)
+    assert out == [None, None] and stats.window_moves_screened == 2
+    before = (pol.cost(), [list(r) for r in pol.days])
+    stop = time.monotonic() + 2.0
+    swept = pol.windows(lambda: stop - time.monotonic(), threads=1)
+    assert swept.window_moves_screened > 0 and swept.window_moves_kept == 0
+    assert (pol.cost(), pol.days) == before
