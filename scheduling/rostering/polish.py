@@ -652,7 +652,9 @@ class Polisher:
         window's edge is reached in turn. With two or more threads two windows at least a week apart are solved at
         once (HiGHS releases the GIL; no rule links days a week apart, and each takes its own half of every
         person's contract band). With ``lp`` each window first solves its LP over every option of its people: a
-        window whose LP cannot beat the roster is skipped (screened), else the options the LP uses join the MIP's."""
+        window whose LP cannot beat the roster is skipped (screened), else the options the LP uses join the MIP's;
+        once every window start has been screened since the roster last changed, later sweeps would solve the same
+        LPs again, and the windows end before their time."""
         stats = PolishStats(cost_start=self.cost())
         days = self.comp.days
         width = max(1, min(width, days))
@@ -665,8 +667,9 @@ class Polisher:
             return [f.result() for f in [pool.submit(solve) for solve in solves]]
 
         shift = 0
+        screened: set[int] = set()  # window starts proved unable to gain since the roster last changed
         try:
-            while time_left() > 0:
+            while time_left() > 0 and len(screened) < days - width + 1:
                 todo = sorted(range(shift % width, days - width + 1, width) or range(1),
                               key=lambda a: -self._window_cost(a, a + width - 1))
                 while todo and time_left() > 0:
@@ -677,6 +680,7 @@ class Polisher:
                         todo.remove(b)
                     spans = [(x, x + width - 1, k + 1 if b is not None else 0) for k, x in enumerate(pair)]
                     extra = self._window_lps(spans, run, time_left, stats) if lp else [{} for _ in spans]
+                    screened.update(x for (x, _, _), e in zip(spans, extra, strict=True) if e is None)
                     models = [wm for (x, y, k), e in zip(spans, extra, strict=True)
                               if e is not None and (wm := build_window(self, x, y, part=k, extra=e))]
                     results = run([functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
@@ -689,6 +693,7 @@ class Polisher:
                         if change is not None:
                             stats.moves_kept += 1
                             stats.window_moves_kept += 1
+                            screened.clear()
                     if report is not None:
                         report(self.cost())
                 shift += 1
