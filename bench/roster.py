@@ -4,6 +4,7 @@ comparison with pyworkforce's MinRequiredResources. Prints Markdown tables.
 Run: .venv/bin/python bench/roster.py [--only small,medium,large] [--pyworkforce-venv /tmp/fcr-pwf-venv]
 (about 7 minutes: 30 + 60 + 115 s of solving plus two 60-s design solves; the pyworkforce venv is created on
 first use, outside the product's venv, and the comparison is skipped with a message when it cannot be).
+With --time-limits 115,300,600 it solves the chosen instances at each limit and prints what more time buys.
 With --roster-lp SECONDS it solves nothing and prints instead, per instance, the roster LP bound by column
 generation (scheduling.rostering.bound.roster_lp_bound) next to the per-person and aggregate LP bounds.
 
@@ -35,7 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,23 @@ def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]
     }
 
 
+def time_table(instances: list[Instance], calls: dict[datetime, float], limits: list[float]) -> None:
+    """Print what more solver time buys: each instance solved at each time limit (same request and seed)."""
+    print("| instance | time limit s | final roster s | under agent-h | LP lower bound agent-h | under above bound |"
+          " LP optimum's own under agent-h | over agent-h | cost gap vs LP | window moves kept / tried |"
+          " hard-rule violations |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for inst in instances:
+        for limit in limits:
+            r = run_instance(replace(inst, time_limit=limit), calls)
+            above = (r["under"] - r["lb"]) / r["lb"] if r["lb"] > 0 else float("nan")
+            k = r["kpis"]
+            print(f"| {inst.name} | {limit:.0f} | {r['final']:.1f} | {r['under']:.1f} | {r['lb']:.1f} | {above:+.1%} |"
+                  f" {r['lp_under']:.1f} | {r['over']:.1f} | {r['gap']:.1%} |"
+                  f" {k.get('polish_window_moves_kept', 0)} / {k.get('polish_window_moves_tried', 0)} |"
+                  f" {r['violations']} |", flush=True)
+
+
 def roster_lp_table(instances: list[Instance], calls: dict[datetime, float], seconds: float) -> None:
     """Print the three LP bounds on under-coverage per instance: aggregate (stage 1), per person, whole rosters."""
     print("| instance | aggregate LP agent-h | per-person LP agent-h | roster LP lower agent-h | roster LP master"
@@ -398,6 +416,8 @@ def main() -> None:
     parser.add_argument("--compare-seconds", type=float, default=60.0, help="time limit of each design solve")
     parser.add_argument("--roster-lp", type=float, default=None, metavar="SECONDS",
                         help="print the LP bounds (roster LP by column generation, this time limit) and stop")
+    parser.add_argument("--time-limits", default=None, metavar="S1,S2,...",
+                        help="solve each instance at each of these time limits, print what more time buys, and stop")
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"{DATA} not found: the bench needs the shared Montco data")
@@ -405,6 +425,10 @@ def main() -> None:
     wanted = set(args.only.split(","))
     if args.roster_lp is not None:
         roster_lp_table([inst for inst in INSTANCES if inst.name in wanted], calls, args.roster_lp)
+        return
+    if args.time_limits is not None:
+        limits = [float(v) for v in args.time_limits.split(",")]
+        time_table([inst for inst in INSTANCES if inst.name in wanted], calls, limits)
         return
     results = [run_instance(inst, calls) for inst in INSTANCES if inst.name in wanted]
     print("| instance | staff x days | intervals | required agent-h | first roster s | final roster s | status |"

@@ -257,6 +257,42 @@ def test_large_instance_path_block_lns_keeps_every_rule() -> None:
     assert res.kpis["lp_bound_coverage_cost"] <= res.kpis["coverage_cost"]
 
 
+@pytest.mark.parametrize("enough", [0.01, -1.0])
+def test_large_requests_skip_the_full_design_model_when_the_box_is_near_the_lp(
+    monkeypatch: pytest.MonkeyPatch, enough: float
+) -> None:
+    """Above FULL_ASSIGNMENT_LIMIT, a design proved optimal next to the LP optimum and within STAGE1_ENOUGH of
+    the LP bound ends stage 1 (its seconds go to stage 2) and is not called optimal; otherwise the full model
+    runs as before."""
+    from scheduling.rostering import solver
+
+    monkeypatch.setattr(solver, "FULL_ASSIGNMENT_LIMIT", 0)  # the test's small request counts as large
+    monkeypatch.setattr(solver, "STAGE1_ENOUGH", enough)
+    res = solve(n_staff=8, days=7, limit=6)
+    k = res.kpis
+    assert res.violations == []
+    if enough > 0:  # this request's box optimum is within 1% of its LP bound (asserted through the cost)
+        assert k["stage1_coverage_cost"] <= 1.01 * k["lp_bound_coverage_cost"]
+        assert k["stage1_full_model"] == "skipped" and k["stage1_status"] == "FEASIBLE"
+        assert res.status == "FEASIBLE"
+    else:
+        assert "stage1_full_model" not in k and k["stage1_status"] in ("OPTIMAL", "FEASIBLE")
+
+
+def test_box_is_enough_only_for_large_requests_near_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduling.rostering import solver
+    from scheduling.rostering.bound import LpBound
+
+    bound = LpBound(1000.0, 0.0, "OPTIMAL", 0.0)
+    workable = [[[1, 2, 3]] * 4]  # 12 person x options
+    monkeypatch.setattr(solver, "FULL_ASSIGNMENT_LIMIT", 11)
+    assert solver._box_is_enough(workable, 1010.0, bound)
+    assert not solver._box_is_enough(workable, 1010.5, bound)
+    assert not solver._box_is_enough(workable, 1000.0, LpBound(0.0, 0.0, "NOT_SOLVED", 0.0))
+    monkeypatch.setattr(solver, "FULL_ASSIGNMENT_LIMIT", 12)
+    assert not solver._box_is_enough(workable, 1000.0, bound)
+
+
 def test_night_fairness_spreads_nights() -> None:
     def need(day: int, local: datetime) -> int:
         return 1 if local.hour >= 22 or local.hour < 7 or 9 <= local.hour < 15 else 0
