@@ -543,6 +543,7 @@ def solve_roster(
     else:
         _hint_counts(model1, comp, design.x, design.y, design.under, design.over, pre_roster)
     stage1_seconds = STAGE1_SHARE * (clock.left() - MARGIN_SECONDS)
+    n_workable = sum(len(day) for per_day in workable for day in per_day)
     box: cp_model.CpSolver | None = None
     if bound.x and RINS_SHARE > 0:
         # First search only next to the LP optimum (each count between its LP value's floor and ceiling): a much
@@ -562,7 +563,7 @@ def solve_roster(
                       *design.skill_x.values(), *design.skill_under.values()]:
                 model1.add_hint(v, solver_n.value(v))
         stage1_seconds = max(0.5, stage1_seconds - RINS_SHARE * stage1_seconds)
-        if status_n == cp_model.OPTIMAL and _box_is_enough(workable, solver_n.objective_value, bound):
+        if status_n == cp_model.OPTIMAL and _box_is_enough(n_workable, solver_n.objective_value, bound):
             box = solver_n
     if box is not None:  # the full model could gain at most STAGE1_ENOUGH: stage 2 gets its time
         solver1, status1 = box, cp_model.FEASIBLE  # optimal next to the LP optimum only
@@ -585,7 +586,7 @@ def solve_roster(
 
     # Stage 2: assignment over the start times stage 1 used plus each person's known-feasible roster.
     used = {oi for oi, c in counts.items() if c > 0}
-    full = sum(len(day) for per_day in workable for day in per_day) <= FULL_ASSIGNMENT_LIMIT
+    full = n_workable <= FULL_ASSIGNMENT_LIMIT
     candidates = []
     for p in range(len(comp.staff)):
         own = set(pre_roster[p])
@@ -669,11 +670,12 @@ def solve_roster(
     return result
 
 
-def _box_is_enough(workable: list[list[list[int]]], cost: float, bound: LpBound) -> bool:
-    """Whether stage 1 may stop at the design proved optimal next to the LP optimum: a large request (the full
-    model's seconds then matter in stage 2) and a design within STAGE1_ENOUGH of the LP bound's cost."""
-    large = sum(len(day) for per_day in workable for day in per_day) > FULL_ASSIGNMENT_LIMIT
-    return large and bound.coverage_cost > 0 and cost <= (1 + STAGE1_ENOUGH) * bound.coverage_cost
+def _box_is_enough(n_workable: int, cost: float, bound: LpBound) -> bool:
+    """Whether stage 1 may stop at the design proved optimal next to the LP optimum: a large request (over
+    FULL_ASSIGNMENT_LIMIT workable person x options: the full model's seconds then matter in stage 2) and a design
+    within STAGE1_ENOUGH of the LP bound's cost."""
+    near = bound.coverage_cost > 0 and cost <= (1 + STAGE1_ENOUGH) * bound.coverage_cost
+    return n_workable > FULL_ASSIGNMENT_LIMIT and near
 
 
 def lns_fill(

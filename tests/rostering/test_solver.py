@@ -284,13 +284,11 @@ def test_box_is_enough_only_for_large_requests_near_the_bound(monkeypatch: pytes
     from scheduling.rostering.bound import LpBound
 
     bound = LpBound(1000.0, 0.0, "OPTIMAL", 0.0)
-    workable = [[[1, 2, 3]] * 4]  # 12 person x options
     monkeypatch.setattr(solver, "FULL_ASSIGNMENT_LIMIT", 11)
-    assert solver._box_is_enough(workable, 1010.0, bound)
-    assert not solver._box_is_enough(workable, 1010.5, bound)
-    assert not solver._box_is_enough(workable, 1000.0, LpBound(0.0, 0.0, "NOT_SOLVED", 0.0))
-    monkeypatch.setattr(solver, "FULL_ASSIGNMENT_LIMIT", 12)
-    assert not solver._box_is_enough(workable, 1000.0, bound)
+    assert solver._box_is_enough(12, 1010.0, bound)  # 12 workable person x options: large
+    assert not solver._box_is_enough(12, 1010.5, bound)
+    assert not solver._box_is_enough(12, 1000.0, LpBound(0.0, 0.0, "NOT_SOLVED", 0.0))
+    assert not solver._box_is_enough(11, 1000.0, bound)
 
 
 def test_night_fairness_spreads_nights() -> None:
