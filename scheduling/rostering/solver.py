@@ -563,7 +563,7 @@ def solve_roster(
                       *design.skill_x.values(), *design.skill_under.values()]:
                 model1.add_hint(v, solver_n.value(v))
         stage1_seconds = max(0.5, stage1_seconds - RINS_SHARE * stage1_seconds)
-        if status_n == cp_model.OPTIMAL and _box_is_enough(n_workable, solver_n.objective_value, bound):
+        if status_n == cp_model.OPTIMAL and _box_is_enough(n_workable, solver_n.objective_value, aggregate):
             box = solver_n
     if box is not None:  # the full model could gain at most STAGE1_ENOUGH: stage 2 gets its time
         solver1, status1 = box, cp_model.FEASIBLE  # optimal next to the LP optimum only
@@ -673,7 +673,7 @@ def solve_roster(
 def _box_is_enough(n_workable: int, cost: float, bound: LpBound) -> bool:
     """Whether stage 1 may stop at the design proved optimal next to the LP optimum: a large request (over
     FULL_ASSIGNMENT_LIMIT workable person x options: the full model's seconds then matter in stage 2) and a design
-    within STAGE1_ENOUGH of the LP bound's cost."""
+    within STAGE1_ENOUGH of ``bound``, the LP relaxation of stage 1's own model (so of its optimum too)."""
     near = bound.coverage_cost > 0 and cost <= (1 + STAGE1_ENOUGH) * bound.coverage_cost
     return n_workable > FULL_ASSIGNMENT_LIMIT and near
 
