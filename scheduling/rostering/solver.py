@@ -65,9 +65,9 @@ SINGLE_MODEL_LIMIT = 8_000
 BREAKS_SHARE = 0.08
 BREAKS_MAX_SECONDS = 3.0
 #: Above FULL_ASSIGNMENT_LIMIT workable person x options, the full design model is skipped once the design next to
-#: the LP optimum is proved optimal there and within this share of the LP bound: the full model can gain no more
-#: than that, and its seconds buy more in stage 2 (bench large: the box proved in 0.4 s at 0.39% above the bound,
-#: then 8.2 s of the full model gained 0.06% at one seed and nothing at another; medium and small nothing).
+#: the LP optimum is proved optimal there and within this share of stage 1's LP relaxation: the full model can gain
+#: no more than that, and its seconds buy more in stage 2 (bench large: the box proved in 0.4 s at 0.39% above
+#: the bound, then 8.2 s of the full model gained 0.06% at one seed and nothing at another; medium, small nothing).
 STAGE1_ENOUGH = 0.01
 #: Person x option variables per LNS block, and the time limit of one block's solve.
 BLOCK_VARIABLES, BLOCK_SECONDS = 1_500, 0.5
