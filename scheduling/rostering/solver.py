@@ -643,7 +643,7 @@ def solve_roster(
     else:
         # Large: fill stage 1's shifts by large-neighbourhood search over blocks of people (each block one
         # small CP-SAT model, the others fixed), then place the breaks of the shifts filled.
-        reserve = max(1.0, min(BREAKS_MAX_SECONDS, BREAKS_SHARE * clock.left()))
+        reserve = max(1.0, _breaks_reserve(clock))
         extra["stage2_mode"] = "fill stage-1 shifts by block LNS"
         extra["stage2_options"] = "stage-1 starts, one step either side, own pre-check roster"
         near = _near_used(comp, used)
@@ -668,6 +668,12 @@ def solve_roster(
     result = _result(comp, status, chosen, breaks, z, clock, extra, bound, workable)
     result.kpis["optimal_within_decomposition"] = status == "OPTIMAL"
     return result
+
+
+def _breaks_reserve(clock: _Clock) -> float:
+    """Seconds kept for placing the breaks at the end of stage 2: BREAKS_SHARE of the time left, at most
+    BREAKS_MAX_SECONDS (both stage-2 paths that end with the break model use this rule)."""
+    return min(BREAKS_MAX_SECONDS, BREAKS_SHARE * clock.left())
 
 
 def _box_is_enough(n_workable: int, cost: float, bound: LpBound) -> bool:
@@ -1003,7 +1009,7 @@ def _polish_to_the_end(
 ) -> tuple[list[list[int]], dict[int, list[list[int]]]]:
     """The last step of a stage 2 with no fill after it: the polish until only the breaks' share of the time (and
     the margin) is left, then the breaks placed by CP-SAT from the polish's placement."""
-    reserve = max(0.5, min(BREAKS_MAX_SECONDS, BREAKS_SHARE * clock.left())) + MARGIN_SECONDS
+    reserve = max(0.5, _breaks_reserve(clock)) + MARGIN_SECONDS
     chosen, placed = _polish(comp, workable, roster, breaks, request, clock, reserve, extra, lp_values)
     return chosen, _solve_breaks(comp, chosen, request, clock, placed)
 
