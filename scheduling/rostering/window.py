@@ -105,11 +105,12 @@ class _Rows:
         self.row_hi.append(hi)
 
     def solve(
-        self, seconds: float, seed: int, stop: Callable[[], bool], relax: bool = False
+        self, seconds: float, seed: int, stop: Callable[[], bool], relax: bool = False, ipm: bool = False
     ) -> tuple[np.ndarray | None, float]:
         """HiGHS from the first solution, for at most ``seconds`` (and until ``stop()``): the best solution's
         column values (None if it has none) and objective. ``relax``: the LP relaxation instead (every column
-        continuous; its optimum's values, None unless solved to optimality). Always one thread: HiGHS keeps one
+        continuous; its optimum's values, None unless solved to optimality), by interior point and crossover if
+        ``ipm`` (a basic solution either way). Always one thread: HiGHS keeps one
         thread scheduler per process, and a solve asking for another thread count than the first one's fails
         (parallelism comes from two windows solved at once instead)."""
         h = highspy.Highs()
@@ -118,6 +119,8 @@ class _Rows:
         h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", seed)
         h.setOptionValue("presolve", "off")  # presolve's probing took 5-10 s on these models before any search
+        if relax and ipm:
+            h.setOptionValue("solver", "ipm")
         lp = highspy.HighsLp()
         lp.num_col_ = len(self.lb)
         lp.num_row_ = len(self.row_lo)
