@@ -138,7 +138,7 @@ def test_a_windows_lp_over_every_option_bounds_its_mip_and_its_options_join_the_
 def test_a_window_whose_lp_cannot_beat_the_roster_is_screened_and_costs_no_mip() -> None:
     """With the roster's own cover as the requirement no window can gain, and each window's LP over every option
     proves it: the window is skipped (screened), the roster stays as it is, and once every window start is
-    screened the windows stop before their time is up."""
+    screened a trade move is tried (it cannot gain either) and the windows stop before their time is up."""
     body = tight_body()
     body["weights"] = {"preferences": 0}  # nothing for a window to gain in preferences either
     _, _, pol = polisher_from_precheck(body)
@@ -152,4 +152,6 @@ def test_a_window_whose_lp_cannot_beat_the_roster_is_screened_and_costs_no_mip()
     swept = pol.windows(lambda: stop - time.monotonic(), threads=1)
     # each window start screened once (both tilings), then the sweeps end instead of screening them again
     assert swept.window_moves_screened == pol.comp.days - 1 and swept.window_moves_kept == 0
+    assert swept.trade_moves_tried >= 1 and swept.trade_moves_kept == 0  # (windows that gain nothing: a trade is due)
+    assert time.monotonic() < stop
     assert (pol.cost(), pol.days) == before
