@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from scheduling.rostering.polish import OFF, Polisher, _Pace
+from scheduling.rostering.polish import OFF, Polisher, PolishStats, _Pace
 from scheduling.rostering.trade import build_trade, person_changes, solve_trade
 from tests.rostering.test_polish import polisher_from_precheck, tight_body
 from tests.rostering.test_skills import skilled_body
@@ -115,3 +115,11 @@ def test_the_pace_runs_a_first_trade_once_the_windows_slow_down_then_whichever_g
     assert not pace.trade_due()
     pace.windows(0, 1.0)
     assert pace.trade_due()  # the windows' (20 + 0) / 2 = 10 a second is slower than the last trade's 15
+
+
+def test_a_trade_with_no_time_left_changes_nothing_and_counts_no_move() -> None:
+    _, _, pol = polisher_from_precheck(tight_body())
+    before = (pol.cost(), [list(r) for r in pol.days])
+    stats = PolishStats()
+    assert pol.trade(lambda: 0.0, stats) is None
+    assert stats.trade_moves_tried == 0 and (pol.cost(), pol.days) == before
