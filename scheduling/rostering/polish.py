@@ -135,6 +135,13 @@ class PolishStats:
     trade_moves_tried: int = 0
     trade_moves_kept: int = 0
 
+    def tried(self, kind: str, kept: bool) -> None:
+        """One move of ``kind`` ("window" or "trade") tried, and whether it was kept."""
+        self.moves_tried += 1
+        self.moves_kept += kept
+        setattr(self, f"{kind}_moves_tried", getattr(self, f"{kind}_moves_tried") + 1)
+        setattr(self, f"{kind}_moves_kept", getattr(self, f"{kind}_moves_kept") + kept)
+
     def add(self, other: PolishStats) -> None:
         """Count another run's moves in these (costs are set by the caller)."""
         self.moves_tried += other.moves_tried
@@ -738,11 +745,7 @@ class Polisher:
         values, objective = solve_trade(tm, min(TRADE_LP_SECONDS, time_left()), min(TRADE_SECONDS, time_left()),
                                         self.rng.randrange(1 << 30), lambda: time_left() <= 0)
         change = self.keep_trade(tm, values, objective, lambda c: c < 0)
-        stats.moves_tried += 1
-        stats.trade_moves_tried += 1
-        if change is not None:
-            stats.moves_kept += 1
-            stats.trade_moves_kept += 1
+        stats.tried("trade", change is not None)
         return change
 
     def windows(
@@ -809,11 +812,8 @@ class Polisher:
                                    for wm in models])
                     for wm, (values, objective) in zip(models, results, strict=True):
                         change = self.keep_window(wm, values, objective, lambda c: c < 0)
-                        stats.moves_tried += 1
-                        stats.window_moves_tried += 1
+                        stats.tried("window", change is not None)
                         if change is not None:
-                            stats.moves_kept += 1
-                            stats.window_moves_kept += 1
                             screened.clear()
                     pace.windows(cost - self.cost(), time.monotonic() - started)
                     if report is not None:
