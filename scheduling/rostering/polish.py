@@ -683,22 +683,14 @@ class Polisher:
         own, ``build_window``'s ``part``). Returns the change applied, None if none."""
         if values is None or objective >= wm.start_cost - 0.5:
             return None
-        before, snap = self.cost(), self._snapshot()
-        changed = apply_window(self, wm, values)
-        days = list(range(wm.first, wm.last + 1))
-        for p in changed:
-            info = self.comp.staff[p]
-            if not (self.feasible(p, days) and info.contract_lo <= self.minutes[p] <= info.contract_hi):
-                self.rejected += 1  # never seen; counted (tests assert 0) rather than trusted
-                self._restore(snap)
-                return None
-            old = {d: oi for d, (oi, _) in wm.saved[p].items()}
-            self._commit_fair(p, [(old.get(d, OFF), self.days[p][d]) for d in days])
-        change = self.cost() - before
-        if accept(change):
-            return change
-        self._restore(snap)
-        return None
+
+        def put() -> list[tuple[int, list[int], list[tuple[int, int]]]]:
+            changed = apply_window(self, wm, values)
+            days = list(range(wm.first, wm.last + 1))
+            old = {p: {d: oi for d, (oi, _) in wm.saved[p].items()} for p in changed}
+            return [(p, days, [(old[p].get(d, OFF), self.days[p][d]) for d in days]) for p in changed]
+
+        return self._keep(put, accept)
 
     def keep_trade(
         self, tm: TradeModel, values: np.ndarray | None, objective: float, accept: Callable[[int], bool]
@@ -708,15 +700,24 @@ class Polisher:
         change. Returns the change applied, None if none."""
         if values is None or objective >= tm.start_cost - 0.5:
             return None
+        return self._keep(lambda: [(c.p, [s[0] for s in (c.off, c.on) if s is not None], c.options())
+                                   for c in apply_trade(self, tm, values)], accept)
+
+    def _keep(
+        self, put: Callable[[], list[tuple[int, list[int], list[tuple[int, int]]]]], accept: Callable[[int], bool]
+    ) -> int | None:
+        """Put a many-person move on the roster (``put`` applies it and returns, per person changed, the days it
+        touched and its (old, new) options there), re-check each person the plain way (hard rules on those days,
+        contract band), re-price on the full objective and keep it if ``accept`` takes the change; else the roster
+        is as it was. Returns the change applied, None if none."""
         before, snap = self.cost(), self._snapshot()
-        for c in apply_trade(self, tm, values):
-            info = self.comp.staff[c.p]
-            touched = [s[0] for s in (c.off, c.on) if s is not None]
-            if not (self.feasible(c.p, touched) and info.contract_lo <= self.minutes[c.p] <= info.contract_hi):
+        for p, days, options in put():
+            info = self.comp.staff[p]
+            if not (self.feasible(p, days) and info.contract_lo <= self.minutes[p] <= info.contract_hi):
                 self.rejected += 1  # never seen; counted (tests assert 0) rather than trusted
                 self._restore(snap)
                 return None
-            self._commit_fair(c.p, c.options())
+            self._commit_fair(p, options)
         change = self.cost() - before
         if accept(change):
             return change
@@ -815,9 +816,10 @@ class Polisher:
                         stats.tried("window", change is not None)
                         if change is not None:
                             screened.clear()
-                    pace.windows(cost - self.cost(), time.monotonic() - started)
+                    now = self.cost()
+                    pace.windows(cost - now, time.monotonic() - started)
                     if report is not None:
-                        report(self.cost())
+                        report(now)
                 shift += 1
         finally:
             if pool is not None:
