@@ -163,3 +163,47 @@ def test_the_lp_optimum_of_the_objective_may_leave_more_short_than_the_under_cov
     assert roster.kpis["under_coverage_lower_bound_agent_hours"] == pytest.approx(0.0, abs=1e-9)
     assert roster.kpis["lp_optimum_under_coverage_agent_hours"] == pytest.approx(0.25, abs=1e-9)
     assert roster.kpis["under_coverage_agent_hours"] == pytest.approx(0.25, abs=1e-9)
+
+
+def test_reachable_band_keeps_exactly_the_totals_whole_shifts_reach() -> None:
+    """Brute force over small cases: the narrowed band holds every reachable total the band held and ends on
+    reachable totals, so no roster is lost and none is added; a band nothing reaches stays as it was."""
+    import itertools
+    import random
+
+    from scheduling.rostering.grid import reachable_band
+
+    rng = random.Random(7)
+    for _ in range(300):
+        lengths = frozenset(rng.sample([240, 360, 420, 480, 600, 720, 750], rng.randint(1, 3)))
+        shifts = rng.randint(0, 5)
+        lo = rng.randrange(0, 3000, 30)
+        hi = lo + rng.randrange(0, 1500, 30)
+        sums = {sum(c) for k in range(shifts + 1) for c in itertools.combinations_with_replacement(lengths, k)}
+        inside = sorted(v for v in sums if lo <= v <= hi)
+        new_lo, new_hi = reachable_band(lo, hi, lengths, shifts)
+        if inside:
+            assert (new_lo, new_hi) == (inside[0], inside[-1])
+        else:
+            assert (new_lo, new_hi) == (lo, hi)
+
+
+def test_contract_band_narrows_to_whole_shifts_and_the_bound_with_it() -> None:
+    """One night worker, 10-h nights, contracted 21 h +/- 2 h: only 20 h can be worked. Before the band was
+    narrowed the LP paid 23 h of nights (fractions of a shift) and bounded under-coverage at 47 h where every
+    roster leaves 50 h."""
+    staff = [{"id": "N1", "contract_minutes_per_week": 1260, "allowed_templates": ["night"]}]
+    rules = {"contract_tolerance_minutes": 120, "min_days_off_per_week": 2, "max_consecutive_days": 6,
+             "min_rest_minutes": 660, "max_minutes_per_week": 2880}
+    request = parse_request(
+        request_body(date(2027, 1, 4), 7, [NIGHT], staff, night_demand, rules=rules, time_limit_seconds=10)
+    )
+    comp = compile_request(request)
+    assert (comp.staff[0].contract_lo, comp.staff[0].contract_hi) == (1200, 1200)
+    workable = [workable_options(comp, p) for p in comp.staff]
+    hours = request.interval_minutes / 60
+    assert lp_bounds(comp, workable).under_intervals * hours == pytest.approx(70 - 20, abs=1e-6)
+    roster = solve_roster(request)
+    assert roster.violations == []
+    assert roster.kpis["under_coverage_agent_hours"] == pytest.approx(50.0, abs=1e-6)
+    assert roster.kpis["gap"] == pytest.approx(0.0, abs=1e-9)
