@@ -254,8 +254,8 @@ def time_table(instances: list[Instance], calls: dict[datetime, float], limits: 
     """Print what more solver time buys: each instance solved at each time limit (same request and seed)."""
     print("| instance | time limit s | final roster s | under agent-h | LP lower bound agent-h | under above bound |"
           " LP optimum's own under agent-h | over agent-h | cost gap vs LP | window moves kept / tried |"
-          " hard-rule violations |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " trade moves kept / tried | hard-rule violations |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for inst in instances:
         for limit in limits:
             r = run_instance(replace(inst, time_limit=limit), calls)
@@ -264,6 +264,7 @@ def time_table(instances: list[Instance], calls: dict[datetime, float], limits: 
                   f" {above_bound(r):+.1%} |"
                   f" {r['lp_under']:.1f} | {r['over']:.1f} | {r['gap']:.1%} |"
                   f" {k.get('polish_window_moves_kept', 0)} / {k.get('polish_window_moves_tried', 0)} |"
+                  f" {k.get('polish_trade_moves_kept', 0)} / {k.get('polish_trade_moves_tried', 0)} |"
                   f" {r['violations']} |", flush=True)
 
 
