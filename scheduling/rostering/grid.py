@@ -67,8 +67,11 @@ class StaffInfo:
     blocked_options: frozenset[int]  # options overlapping an unavailability
     leave_days: frozenset[int]  # local days wholly unavailable
     touched_days: frozenset[int]  # local days any unavailability overlaps
-    contract_lo: int
+    contract_lo: int  # the band narrowed to totals whole shifts of the person's options reach (reachable_band)
     contract_hi: int
+    #: The band before that narrowing: for checks that relax a family (allowed templates, unavailability, rest,
+    #: pattern) and so offer options whose lengths the narrowing did not see.
+    band: tuple[int, int] = (0, 0)
     pattern_choices: list[tuple[int, int]] = field(default_factory=list)  # (pattern index, offset); [] = free
     # The previous period (``worked_before``): options too close to its last shifts (rest or overlap), and
     # minutes worked per local day before the roster (day -1 is the day before the first).
@@ -273,6 +276,7 @@ def compile_request(request: RosterRequest) -> Compiled:
         for w in s.worked_before:
             d = (w.start.astimezone(tz).date() - request.start_date).days
             info.prior_minutes[d] = info.prior_minutes.get(d, 0) + round((w.end - w.start) / timedelta(minutes=1))
+        info.band = (info.contract_lo, info.contract_hi)
         mine = [o for o in options
                 if o.template in allowed and o.idx not in blocked and o.idx not in info.rest_blocked]
         info.contract_lo, info.contract_hi = reachable_band(

@@ -482,7 +482,7 @@ def add_person(
     if "weekly_max" not in relax:
         add_weekly_max(model, comp, pv, person)
     if "contract" not in relax:
-        add_contract(model, comp, pv, person)
+        add_contract(model, comp, pv, person, narrowed=not relax)
     if "pattern" not in relax and person.pattern_choices:
         add_pattern(model, comp, pv, person)
     return pv
@@ -542,11 +542,16 @@ def add_weekly_max(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, pers
         model.add(_minutes(comp, pv, days) <= max(0, comp.request.rules.max_minutes_per_week - before))
 
 
-def add_contract(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:
-    """Contracted minutes on the average week, within the tolerance (pro-rated for leave days)."""
+def add_contract(
+    model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo, narrowed: bool = True
+) -> None:
+    """Contracted minutes on the average week, within the tolerance (pro-rated for leave days): the band narrowed
+    to whole shifts (the same rosters), or with ``narrowed`` False the band itself (where relaxed families offer
+    options of other lengths)."""
+    lo, hi = (person.contract_lo, person.contract_hi) if narrowed else person.band
     total = _minutes(comp, pv, range(comp.days))
-    model.add(total >= person.contract_lo)
-    model.add(total <= person.contract_hi)
+    model.add(total >= lo)
+    model.add(total <= hi)
 
 
 def add_pattern(model: cp_model.CpModel, comp: Compiled, pv: PersonVars, person: StaffInfo) -> None:

@@ -207,3 +207,27 @@ def test_contract_band_narrows_to_whole_shifts_and_the_bound_with_it() -> None:
     assert roster.violations == []
     assert roster.kpis["under_coverage_agent_hours"] == pytest.approx(50.0, abs=1e-6)
     assert roster.kpis["gap"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_checks_that_relax_a_family_use_the_band_before_narrowing() -> None:
+    """Narrowed by its own 10-h nights, a 21 h +/- 2 h band is 20 h (two nights); the two nights free are in a row,
+    14 h apart against 15 h of rest, so the person cannot be rostered. Relaxing the allowed templates offers 7-h
+    days, and 3 of them (21 h) are inside the band itself, though not inside the narrowed one: the diagnosis must
+    name allowed_templates."""
+    day7 = template("day7", "09:00", "09:00", 420)
+    blocked = [{"start": f"2027-01-{4 + d:02d}T21:00:00+00:00", "end": f"2027-01-{5 + d:02d}T07:00:00+00:00"}
+               for d in range(5)]
+    staff = [{"id": "N1", "contract_minutes_per_week": 1260, "allowed_templates": ["night"], "unavailable": blocked}]
+    rules = {"contract_tolerance_minutes": 120, "min_days_off_per_week": 2, "max_consecutive_days": 6,
+             "min_rest_minutes": 900, "max_minutes_per_week": 2880}
+    request = parse_request(
+        request_body(date(2027, 1, 4), 7, [NIGHT, day7], staff, night_demand, rules=rules, time_limit_seconds=10)
+    )
+    comp = compile_request(request)
+    info = comp.staff[0]
+    assert (info.contract_lo, info.contract_hi, info.band) == (1200, 1200, (1140, 1380))
+    assert check_person(comp, info) is None
+    res = solve_roster(request)
+    assert res.status == "CONFLICT"
+    (conflict,) = res.conflicts
+    assert "allowed_templates" in conflict.families and "rest" in conflict.families
