@@ -71,7 +71,7 @@ class StaffInfo:
     contract_hi: int
     #: The band before that narrowing: for checks that relax a family (allowed templates, unavailability, rest,
     #: pattern) and so offer options whose lengths the narrowing did not see.
-    band: tuple[int, int] = (0, 0)
+    band: tuple[int, int]
     pattern_choices: list[tuple[int, int]] = field(default_factory=list)  # (pattern index, offset); [] = free
     # The previous period (``worked_before``): options too close to its last shifts (rest or overlap), and
     # minutes worked per local day before the roster (day -1 is the day before the first).
@@ -255,6 +255,7 @@ def compile_request(request: RosterRequest) -> Compiled:
         share = (request.days - len(leave)) / request.days
         target = s.contract_minutes_per_week * weeks * share
         tol = request.rules.contract_tolerance_minutes * weeks
+        lo, hi = max(0, math.ceil(target - tol)), math.floor(target + tol)
         info = StaffInfo(
             index=si,
             staff=s,
@@ -262,8 +263,9 @@ def compile_request(request: RosterRequest) -> Compiled:
             blocked_options=blocked,
             leave_days=leave,
             touched_days=touched,
-            contract_lo=max(0, math.ceil(target - tol)),
-            contract_hi=math.floor(target + tol),
+            contract_lo=lo,  # narrowed below, once the options are compiled
+            contract_hi=hi,
+            band=(lo, hi),
             preferred_templates=frozenset(names[t] for t in s.prefers.templates if t in names),
             preferred_off_days=frozenset(_preferred_days(s, request)),
             skills=frozenset(s.skills) & frozenset(skill_required),
@@ -276,18 +278,12 @@ def compile_request(request: RosterRequest) -> Compiled:
         for w in s.worked_before:
             d = (w.start.astimezone(tz).date() - request.start_date).days
             info.prior_minutes[d] = info.prior_minutes.get(d, 0) + round((w.end - w.start) / timedelta(minutes=1))
-        info.band = (info.contract_lo, info.contract_hi)
-        mine = [o for o in options
-                if o.template in allowed and o.idx not in blocked and o.idx not in info.rest_blocked]
-        info.contract_lo, info.contract_hi = reachable_band(
-            info.contract_lo, info.contract_hi, frozenset(o.minutes for o in mine), len({o.day for o in mine})
-        )
         staff.append(info)
 
     classes = sorted({info.skills for info in staff}, key=sorted) or [frozenset()]
     for info in staff:
         info.cls = classes.index(info.skills)
-    return Compiled(
+    comp = Compiled(
         request=request,
         tz=tz,
         t0=t0,
@@ -302,6 +298,41 @@ def compile_request(request: RosterRequest) -> Compiled:
         skill_required=skill_required,
         classes=classes,
     )
+    for info in staff:  # every option allowed templates, unavailability and rest leave them (pattern letters not
+        # applied: a wider set, so the narrowed band holds whichever pattern and offset they follow)
+        per_day = workable_options(comp, info, frozenset({"pattern"}))
+        info.contract_lo, info.contract_hi = reachable_band(
+            *info.band, frozenset(comp.options[oi].minutes for day in per_day for oi in day), sum(map(bool, per_day))
+        )
+    return comp
+
+
+def workable_options(comp: Compiled, person: StaffInfo, relax: frozenset[str] = frozenset()) -> list[list[int]]:
+    """Per roster day, the options this person may work (allowed template, not unavailable, pattern letter)."""
+    out: list[list[int]] = []
+    patterned = person.pattern_choices and "pattern" not in relax
+    for d in range(comp.days):
+        letters: set[int] | None = None
+        if patterned:
+            letters = set()
+            for pi, off in person.pattern_choices:
+                allowed = comp.letter_templates(pi, off, d)
+                if allowed:
+                    letters |= allowed
+        day = []
+        for oi in comp.by_day[d]:
+            o = comp.options[oi]
+            if "allowed_templates" not in relax and o.template not in person.allowed:
+                continue
+            if "unavailability" not in relax and oi in person.blocked_options:
+                continue
+            if "rest" not in relax and oi in person.rest_blocked:
+                continue
+            if letters is not None and o.template not in letters:
+                continue
+            day.append(oi)
+        out.append(day)
+    return out
 
 
 @functools.lru_cache(maxsize=1024)  # people alike share one band: computed once per request, not per person

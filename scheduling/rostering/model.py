@@ -22,6 +22,7 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from scheduling.rostering.grid import Compiled, Option, StaffInfo
+from scheduling.rostering.grid import workable_options as workable_options  # re-exported: its callers import it here
 
 #: Objective units. Under-coverage of one agent for one interval costs UNDER_UNIT x w(t), w(t) = 1 + round(3 x
 #: required(t) / peak requirement), so a short at the 999 peak costs 4x a short in a quiet night interval.
@@ -101,36 +102,6 @@ class LpBackend:
         if coefs is None:
             return self.solver.Sum(list(terms))
         return self.solver.Sum([c * t for c, t in zip(coefs, terms, strict=True)])
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Who can work what: the options a person may work each day, given the families not relaxed.
-def workable_options(comp: Compiled, person: StaffInfo, relax: frozenset[str] = frozenset()) -> list[list[int]]:
-    """Per roster day, the options this person may work (allowed template, not unavailable, pattern letter)."""
-    out: list[list[int]] = []
-    patterned = person.pattern_choices and "pattern" not in relax
-    for d in range(comp.days):
-        letters: set[int] | None = None
-        if patterned:
-            letters = set()
-            for pi, off in person.pattern_choices:
-                allowed = comp.letter_templates(pi, off, d)
-                if allowed:
-                    letters |= allowed
-        day = []
-        for oi in comp.by_day[d]:
-            o = comp.options[oi]
-            if "allowed_templates" not in relax and o.template not in person.allowed:
-                continue
-            if "unavailability" not in relax and oi in person.blocked_options:
-                continue
-            if "rest" not in relax and oi in person.rest_blocked:
-                continue
-            if letters is not None and o.template not in letters:
-                continue
-            day.append(oi)
-        out.append(day)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
