@@ -839,8 +839,8 @@ class Polisher:
         options the LP uses per (person, day) to add to the MIP's, {} when the LP was not solved in its time, or
         None when it proves the window cannot beat the roster (counted as screened: no MIP for it)."""
         relaxed = [build_window(self, first, last, part=part, every=True) for first, last, part in spans]
-        solved = iter(run([functools.partial(wm.rows.solve, min(WINDOW_LP_SECONDS, time_left()), 0,
-                                             lambda: time_left() <= 0, relax=True)
+        solved = iter(run([functools.partial(wm.rows.solve_columns, min(WINDOW_LP_SECONDS, time_left()),
+                                             lambda: time_left() <= 0, wm.start_columns)
                            for wm in relaxed if wm is not None]))
         out: list[dict[tuple[int, int], set[int]] | None] = []
         for wm in relaxed:

@@ -135,6 +135,39 @@ def test_a_windows_lp_over_every_option_bounds_its_mip_and_its_options_join_the_
     pytest.fail("no window's LP is below the pre-check's roster")
 
 
+@pytest.mark.parametrize("body", [tight_body(), skilled_body(12, 5)], ids=["pool", "skill rows"])
+def test_the_windows_lp_by_column_generation_is_the_lp_over_every_option(body: dict) -> None:
+    """Column generation from the MIP's own options (``_Rows.solve_columns``) reaches the optimum of the LP over
+    every option: the same objective, a solution that keeps every row, and it starts from fewer columns."""
+    _, comp, pol = polisher_from_precheck(body)
+    grew = 0
+    for first in range(comp.days - 1):
+        every = build_window(pol, first, first + 1, every=True)
+        plain = build_window(pol, first, first + 1)
+        assert every is not None and plain is not None and every.start_columns is not None
+        assert every.start_columns.sum() < len(every.rows.lb)
+        assert {key for key, j in every.x.items() if every.start_columns[j]} == set(plain.x)  # the MIP's options
+        values, bound = every.rows.solve(20.0, 0, lambda: False, relax=True)
+        generated, objective = every.rows.solve_columns(20.0, lambda: False, every.start_columns)
+        assert values is not None and generated is not None
+        assert objective == pytest.approx(bound, rel=1e-9, abs=1e-6)
+        rows = every.rows
+        lhs = np.array([sum(v * generated[j] for j, v in zip(rows.index[a:b], rows.value[a:b], strict=True))
+                        for a, b in zip(rows.row_start, rows.row_start[1:], strict=False)])
+        assert np.all(lhs >= np.array(rows.row_lo) - 1e-6) and np.all(lhs <= np.array(rows.row_hi) + 1e-6)
+        assert np.all(generated >= np.array(rows.lb) - 1e-9) and np.all(generated <= np.array(rows.ub) + 1e-9)
+        assert float(np.dot(rows.cost, generated)) == pytest.approx(objective, abs=1e-6)
+        grew += any(generated[j] > 1e-6 for j in np.flatnonzero(~every.start_columns))
+    assert grew  # some window's optimum needs columns the MIP's options did not have
+
+
+def test_column_generation_stops_when_told() -> None:
+    _, _, pol = polisher_from_precheck(tight_body())
+    every = build_window(pol, 3, 4, every=True)
+    assert every is not None and every.start_columns is not None
+    assert every.rows.solve_columns(20.0, lambda: True, every.start_columns) == (None, float("inf"))
+
+
 def test_a_window_whose_lp_cannot_beat_the_roster_is_screened_and_costs_no_mip() -> None:
     """With the roster's own cover as the requirement no window can gain, and each window's LP over every option
     proves it: the window is skipped (screened), the roster stays as it is, and once every window start is
