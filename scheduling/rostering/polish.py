@@ -804,10 +804,10 @@ class Polisher:
                     if b is not None:
                         todo.remove(b)
                     spans = [(x, x + width - 1, k + 1 if b is not None else 0) for k, x in enumerate(pair)]
-                    extra = self._window_lps(spans, run, time_left, stats) if lp else [{} for _ in spans]
-                    screened.update(x for (x, _, _), e in zip(spans, extra, strict=True) if e is None)
-                    models = [wm for (x, y, k), e in zip(spans, extra, strict=True)
-                              if e is not None and (wm := build_window(self, x, y, part=k, extra=e))]
+                    offered = self._window_lps(spans, run, time_left, stats) if lp else [{} for _ in spans]
+                    screened.update(x for (x, _, _), e in zip(spans, offered, strict=True) if e is None)
+                    models = [wm for (x, y, k), e in zip(spans, offered, strict=True)
+                              if e is not None and (wm := build_window(self, x, y, part=k, offered=e))]
                     results = run([functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
                                                      self.rng.randrange(1 << 30), lambda: time_left() <= 0)
                                    for wm in models])
@@ -836,8 +836,10 @@ class Polisher:
         stats: PolishStats,
     ) -> list[dict[tuple[int, int], set[int]] | None]:
         """Per window (first, last, part) its LP relaxation over every option of its people, solved by ``run``: the
-        options the LP uses per (person, day) to add to the MIP's, {} when the LP was not solved in its time, or
-        None when it proves the window cannot beat the roster (counted as screened: no MIP for it)."""
+        MIP's options per (person, day) (``build_window``'s ``offered``: the usual cheap ones, priced once for the
+        LP's model, and those the LP uses), just the usual ones when the LP was not solved in its time ({} when
+        nobody can work in the window), or None when it proves the window cannot beat the roster (counted as
+        screened: no MIP for it)."""
         relaxed = [build_window(self, first, last, part=part, every=True) for first, last, part in spans]
         solved = iter(run([functools.partial(wm.rows.solve_columns, min(WINDOW_LP_SECONDS, time_left()),
                                              lambda: time_left() <= 0, wm.start_columns)
@@ -846,12 +848,13 @@ class Polisher:
         for wm in relaxed:
             values, bound = next(solved) if wm is not None else (None, float("inf"))
             if wm is None or values is None:
-                out.append({})
+                out.append({} if wm is None else wm.offered)
             elif bound >= wm.start_cost - 0.5:  # no whole roster of the window can beat its LP
                 out.append(None)
                 stats.window_moves_screened += 1
             else:
-                out.append(lp_options(self, wm, values))
+                used = lp_options(self, wm, values)
+                out.append({key: ops | used.get(key, set()) for key, ops in wm.offered.items()})
         return out
 
     def _window_cost(self, first: int, last: int) -> int:

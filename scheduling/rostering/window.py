@@ -236,6 +236,8 @@ class WindowModel:
     #: With every option (``build_window(every=True)``): the columns of the MIP's own options and every column but
     #: the person x option ones, where the LP's column generation starts (``_Rows.solve_columns``).
     start_columns: np.ndarray | None = None
+    #: Per (person, day) the MIP's options (``window_options``' and ``extra``'s) at the roster it was built from.
+    offered: dict[tuple[int, int], set[int]] = field(default_factory=dict)
 
     @property
     def start_cost(self) -> float:
@@ -296,18 +298,24 @@ def build_window(
     part: int = 0,
     extra: dict[tuple[int, int], set[int]] | None = None,
     every: bool = False,
+    offered: dict[tuple[int, int], set[int]] | None = None,
 ) -> WindowModel | None:
     """The MIP that re-rosters every movable person's days first..last at once, everyone's other days fixed
     (None when nobody can work in the window). The roster as it is becomes the model's first solution. ``part``
     1 or 2: the window may move each person's total minutes by only that half of what their contract band leaves
     either way (two windows solved at once then keep the band together); 0: all of it. Per person and day the
-    options are ``window_options``' and ``extra``'s (``lp_options``), or with ``every`` all of them (for the LP)."""
+    options are ``window_options``' and ``extra``'s (``lp_options``), or with ``every`` all of them (for the LP).
+    ``offered``: a model's ``offered`` built at this same roster, whose ``window_options`` are then not priced
+    again."""
     comp, opts = pol.comp, pol.comp.options
     days = range(first, last + 1)
     people = [p for p in range(len(comp.staff)) if pol.movable[p] and any(pol.workable[p][d] for d in days)]
-    extra = extra or {}
-    usual = {(p, d): window_options(pol, p, d) | extra.get((p, d), set()) for p in people for d in days}
-    choices = {key: sorted(every_option(pol, *key) | ops if every else ops) for key, ops in usual.items()}
+    extra, offered = extra or {}, offered or {}
+    usual = {
+        (p, d): (offered[(p, d)] if (p, d) in offered else window_options(pol, p, d)) | extra.get((p, d), set())
+        for p in people for d in days
+    }
+    choices = {key: sorted((every_option(pol, *key) | ops) if every else ops) for key, ops in usual.items()}
     saved = {p: {d: (pol.days[p][d], pol.brk[p][d]) for d in days if pol.days[p][d] != _OFF} for p in people}
     on_before, son_before = pol.on.copy(), pol.son.copy()
     for p in people:
@@ -332,7 +340,7 @@ def build_window(
     if every:  # where the LP's column generation starts: every column but the options outside the MIP's
         start = np.ones(len(m.lb), dtype=bool)
         start[[j for (p, oi), j in x.items() if oi not in usual[(p, opts[oi].day)]]] = False
-    return WindowModel(first, last, lo, hi, m, x, y, saved, start)
+    return WindowModel(first, last, lo, hi, m, x, y, saved, start, usual)
 
 
 def _add_person(
