@@ -238,6 +238,18 @@ class _Day:
             self.breaks[(length, width)] = (np.array(rows, dtype=np.int64), window)
 
 
+@dataclass
+class _Flight:
+    """A window whose solve is in a worker thread: its first day, model (its LP over every option when ``lp``,
+    else its MIP), share of the contract bands (``Polisher.band_share``) and the roster's version it was built at."""
+
+    first: int
+    model: WindowModel
+    slack: dict[int, tuple[int, int]]
+    version: int
+    lp: bool
+
+
 class Polisher:
     """The roster as per-person day maps, the agents on the phones per interval, and exact move prices."""
 
@@ -680,7 +692,7 @@ class Polisher:
         way, re-priced on the full objective (fairness and stable starts are not in the MIP) and kept if
         ``accept`` takes the change. The window's days must be as they were when it was built (another window
         may have changed days far enough away: no rule links them, and its share of the contract band is its
-        own, ``build_window``'s ``part``). Returns the change applied, None if none."""
+        own, ``build_window``'s ``slack``). Returns the change applied, None if none."""
         if values is None or objective >= wm.start_cost - 0.5:
             return None
 
@@ -761,66 +773,126 @@ class Polisher:
         """Window moves (window.py: everyone's days in a window re-rostered by one MIP, ``keep_window``) until
         ``time_left`` is 0, kept when they lower the objective: the windows of ``width`` days tile the period,
         costliest span first, and each later sweep shifts the tiling by a day so that every hour trade across a
-        window's edge is reached in turn. With two or more threads two windows at least a week apart are solved at
-        once (HiGHS releases the GIL; no rule links days a week apart, and each takes its own half of every
-        person's contract band). With ``lp`` each window first solves its LP over every option of its people: a
-        window whose LP cannot beat the roster is skipped (screened), else the options the LP uses join the MIP's;
-        once every window start has been screened since the roster last changed, later sweeps would solve the same
-        LPs again. With ``trades``, a trade move (``trade``) runs instead of the next windows whenever the last
-        trade gained faster than the windows do now (``_Pace``), and once every window has been screened; when that
-        trade gains nothing either, the windows end before their time."""
+        window's edge is reached in turn. With ``lp`` each window first solves its LP over every option of its
+        people: a window whose LP cannot beat the roster is skipped (screened), else the options the LP uses join
+        the MIP's (``_lp_offered``); a window start screened since the roster last changed is not solved again.
+        With two or more threads two windows at least a week apart are in flight at once, each solve (LP or MIP)
+        in a worker thread while the main thread builds the next model and keeps the last result (HiGHS releases
+        the GIL; no rule links days a week apart, and each window holds its own share of every person's contract
+        band, ``band_share``): a worker that ends starts the next window at once instead of waiting for the
+        other's solve. With ``trades``, a trade move (``trade``) runs, once the windows in flight have landed,
+        whenever the last trade gained faster than the windows do now (``_Pace``), and once every window start has
+        been screened; when that trade gains nothing either, the windows end before their time."""
         stats = PolishStats(cost_start=self.cost())
         days = self.comp.days
         width = max(1, min(width, days))
         gap = width + 6  # starts this far apart share no 7-day window (nor a run of max_consecutive_days + 1)
+        starts = days - width + 1
         pool = ThreadPoolExecutor(2) if threads >= 2 else None
-
-        def run(solves: list[Callable[[], tuple[np.ndarray | None, float]]]) -> list[tuple[np.ndarray | None, float]]:
-            if pool is None:
-                return [solve() for solve in solves]
-            return [f.result() for f in [pool.submit(solve) for solve in solves]]
-
-        shift = 0
+        slots = 1 if pool is None else 2
+        flights: dict[Future, _Flight] = {}
+        todo: list[int] = []
+        shift = version = 0  # version: how many moves have changed the roster
         screened: set[int] = set()  # window starts proved unable to gain since the roster last changed
         pace = _Pace()
+        landed = time.monotonic()
+
+        def stop() -> bool:
+            return time_left() <= 0
+
+        def submit(solve: Callable[[], tuple[np.ndarray | None, float]]) -> Future:
+            if pool is not None:
+                return pool.submit(solve)
+            done: Future = Future()
+            done.set_result(solve())
+            return done
+
+        def next_start() -> int | None:
+            """The costliest window start of this sweep that is far enough from the windows in flight (None: wait
+            for one of them); a new sweep, shifted by a day, once this one is done."""
+            nonlocal todo, shift
+            for _ in range(width + 1):
+                busy = [f.first for f in flights.values()]
+                pick = next((a for a in todo if all(abs(a - b) >= gap for b in busy)), None)
+                if pick is not None or todo:
+                    if pick is not None:
+                        todo.remove(pick)
+                    return pick
+                tiling = range(shift % width, starts, width) or range(1)
+                todo = sorted((a for a in tiling if a not in screened),
+                              key=lambda a: -self._window_cost(a, a + width - 1))
+                shift += 1
+            return None
+
+        def fly(first: int, slack: dict[int, tuple[int, int]], offered: dict[tuple[int, int], set[int]] | None,
+                every: bool) -> bool:
+            """Build the window's LP (``every``) or MIP and hand its solve to a worker; False if nobody can work
+            in the window."""
+            wm = build_window(self, first, first + width - 1, slack=slack, every=every, offered=offered)
+            if wm is None:
+                return False
+            if every:
+                solve = functools.partial(wm.rows.solve_columns, min(WINDOW_LP_SECONDS, time_left()), stop,
+                                          wm.start_columns)
+            else:
+                solve = functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
+                                          self.rng.randrange(1 << 30), stop)
+            flights[submit(solve)] = _Flight(first, wm, slack, version, every)
+            return True
+
+        def land(future: Future) -> None:
+            """A solve has ended: an LP's window goes on to its MIP (or is screened), a MIP's result is kept if it
+            gains."""
+            nonlocal version, landed
+            flight = flights.pop(future)
+            values, objective = future.result()
+            if flight.lp:
+                offered = self._lp_offered(flight.model, values, objective)
+                if offered is None:
+                    stats.window_moves_screened += 1
+                    if flight.version == version:  # else the roster has changed since: it may gain now
+                        screened.add(flight.first)
+                elif time_left() > 0:
+                    fly(flight.first, flight.slack, offered, False)
+                return
+            cost = self.cost()
+            change = self.keep_window(flight.model, values, objective, lambda c: c < 0)
+            stats.tried("window", change is not None)
+            if change is not None:
+                version += 1
+                screened.clear()
+            now = time.monotonic()
+            pace.windows(cost - self.cost(), now - landed)
+            landed = now
+            if report is not None:
+                report(self.cost())
+
         try:
             while time_left() > 0:
-                if len(screened) >= days - width + 1:  # no window can gain: only a trade can change the roster
-                    if not trades or self._paced_trade(pace, time_left, stats) is None:
+                if len(screened) >= starts or (trades and pace.trade_due()):
+                    if flights:  # a trade moves days anywhere: the windows in flight land first
+                        for future in list(flights):
+                            land(future)
+                        continue
+                    if not trades:
                         break
-                    screened.clear()
-                todo = sorted(range(shift % width, days - width + 1, width) or range(1),
-                              key=lambda a: -self._window_cost(a, a + width - 1))
-                while todo and time_left() > 0:
-                    if trades and pace.trade_due():
-                        if self._paced_trade(pace, time_left, stats) is not None:
-                            screened.clear()
-                        if time_left() <= 0:
-                            break
-                    started, cost = time.monotonic(), self.cost()
-                    a = todo.pop(0)
-                    b = next((x for x in todo if abs(x - a) >= gap), None) if pool is not None else None
-                    pair = [a] if b is None else [a, b]
-                    if b is not None:
-                        todo.remove(b)
-                    spans = [(x, x + width - 1, k + 1 if b is not None else 0) for k, x in enumerate(pair)]
-                    offered = self._window_lps(spans, run, time_left, stats) if lp else [{} for _ in spans]
-                    screened.update(x for (x, _, _), e in zip(spans, offered, strict=True) if e is None)
-                    models = [wm for (x, y, k), e in zip(spans, offered, strict=True)
-                              if e is not None and (wm := build_window(self, x, y, part=k, offered=e))]
-                    results = run([functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
-                                                     self.rng.randrange(1 << 30), lambda: time_left() <= 0)
-                                   for wm in models])
-                    for wm, (values, objective) in zip(models, results, strict=True):
-                        change = self.keep_window(wm, values, objective, lambda c: c < 0)
-                        stats.tried("window", change is not None)
-                        if change is not None:
-                            screened.clear()
-                    now = self.cost()
-                    pace.windows(cost - now, time.monotonic() - started)
-                    if report is not None:
-                        report(now)
-                shift += 1
+                    if self._paced_trade(pace, time_left, stats) is not None:
+                        version += 1
+                        screened.clear()
+                    elif len(screened) >= starts:
+                        break
+                    landed = time.monotonic()
+                    continue
+                while len(flights) < slots and time_left() > 0 and (first := next_start()) is not None:
+                    slack = self.band_share([f.slack for f in flights.values()], share=pool is not None)
+                    if not fly(first, slack, None, lp):
+                        screened.add(first)  # nobody can work there: nothing to gain until a trade
+                if flights:
+                    done, _ = wait(flights, timeout=max(0.0, time_left()), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        land(future)
+            for future in list(flights):  # stopped by the time: a MIP returns its best roster so far
+                land(future)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -828,34 +900,37 @@ class Polisher:
         stats.rejected = self.rejected
         return stats
 
-    def _window_lps(
-        self,
-        spans: list[tuple[int, int, int]],
-        run: Callable[[list[Callable[[], tuple[np.ndarray | None, float]]]], list[tuple[np.ndarray | None, float]]],
-        time_left: Callable[[], float],
-        stats: PolishStats,
-    ) -> list[dict[tuple[int, int], set[int]] | None]:
-        """Per window (first, last, part) its LP relaxation over every option of its people, solved by ``run``: the
-        MIP's options per (person, day) (``build_window``'s ``offered``: the usual cheap ones, priced once for the
-        LP's model, and those the LP uses), just the usual ones when the LP was not solved in its time ({} when
-        nobody can work in the window), or None when it proves the window cannot beat the roster (counted as
-        screened: no MIP for it)."""
-        relaxed = [build_window(self, first, last, part=part, every=True) for first, last, part in spans]
-        solved = iter(run([functools.partial(wm.rows.solve_columns, min(WINDOW_LP_SECONDS, time_left()),
-                                             lambda: time_left() <= 0, wm.start_columns)
-                           for wm in relaxed if wm is not None]))
-        out: list[dict[tuple[int, int], set[int]] | None] = []
-        for wm in relaxed:
-            values, bound = next(solved) if wm is not None else (None, float("inf"))
-            if wm is None or values is None:
-                out.append({} if wm is None else wm.offered)
-            elif bound >= wm.start_cost - 0.5:  # no whole roster of the window can beat its LP
-                out.append(None)
-                stats.window_moves_screened += 1
-            else:
-                used = lp_options(self, wm, values)
-                out.append({key: ops | used.get(key, set()) for key, ops in wm.offered.items()})
+    def band_share(self, held: list[dict[int, tuple[int, int]]], share: bool) -> dict[int, tuple[int, int]]:
+        """Per movable person the minutes a window may move their total down and up: what their contract band
+        leaves at the roster as it is, less what the windows in flight hold of it (``held``), and with ``share``
+        at most half of what the band leaves (rounded up), so that a window solved next to it gets the other half.
+        Windows in flight can then never break a band together: each keeps within its share, and a landed window
+        moves the total by at most what it held."""
+        out: dict[int, tuple[int, int]] = {}
+        for p, info in enumerate(self.comp.staff):
+            if not self.movable[p]:
+                continue
+            down, up = self.minutes[p] - info.contract_lo, info.contract_hi - self.minutes[p]
+            free_down = down - sum(h[p][0] for h in held if p in h)
+            free_up = up - sum(h[p][1] for h in held if p in h)
+            if share:
+                free_down, free_up = min(free_down, (down + 1) // 2), min(free_up, (up + 1) // 2)
+            out[p] = (max(0, free_down), max(0, free_up))
         return out
+
+    def _lp_offered(
+        self, wm: WindowModel, values: np.ndarray | None, bound: float
+    ) -> dict[tuple[int, int], set[int]] | None:
+        """What a window's LP over every option of its people (``build_window(every=True)``, solved to ``values``
+        and ``bound``) leaves for its MIP, per (person, day): the usual cheap options, priced once for the LP's
+        model, and those the LP uses; just the usual ones when the LP was not solved in its time; None when it
+        proves the window cannot beat the roster (no MIP for it)."""
+        if values is None:
+            return wm.offered
+        if bound >= wm.start_cost - 0.5:  # no whole roster of the window can beat its LP
+            return None
+        used = lp_options(self, wm, values)
+        return {key: ops | used.get(key, set()) for key, ops in wm.offered.items()}
 
     def _window_cost(self, first: int, last: int) -> int:
         """Coverage cost of the intervals of days first..last (by the day tables' spans)."""

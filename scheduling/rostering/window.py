@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -295,18 +295,18 @@ def build_window(
     pol: Polisher,
     first: int,
     last: int,
-    part: int = 0,
+    slack: Mapping[int, tuple[int, int]] | None = None,
     extra: dict[tuple[int, int], set[int]] | None = None,
     every: bool = False,
     offered: dict[tuple[int, int], set[int]] | None = None,
 ) -> WindowModel | None:
     """The MIP that re-rosters every movable person's days first..last at once, everyone's other days fixed
-    (None when nobody can work in the window). The roster as it is becomes the model's first solution. ``part``
-    1 or 2: the window may move each person's total minutes by only that half of what their contract band leaves
-    either way (two windows solved at once then keep the band together); 0: all of it. Per person and day the
-    options are ``window_options``' and ``extra``'s (``lp_options``), or with ``every`` all of them (for the LP).
-    ``offered``: a model's ``offered`` built at this same roster, whose ``window_options`` are then not priced
-    again."""
+    (None when nobody can work in the window). The roster as it is becomes the model's first solution. ``slack``:
+    per person the minutes the window may move their total down and up (``Polisher.band_share``: windows solved
+    at the same time share what the contract band leaves); for anyone not in it, all that the band leaves. Per
+    person and day the options are ``window_options``' and ``extra``'s (``lp_options``), or with ``every`` all
+    of them (for the LP). ``offered``: a model's ``offered`` built at this same roster, whose ``window_options``
+    are then not priced again."""
     comp, opts = pol.comp, pol.comp.options
     days = range(first, last + 1)
     people = [p for p in range(len(comp.staff)) if pol.movable[p] and any(pol.workable[p][d] for d in days)]
@@ -329,7 +329,7 @@ def build_window(
     x: dict[tuple[int, int], int] = {}
     users: dict[tuple[int, int], list[int]] = {}  # (option, class) -> its x columns
     for p in people:
-        _add_person(pol, m, p, first, last, choices, saved[p], x, users, part)
+        _add_person(pol, m, p, first, last, choices, saved[p], x, users, None if slack is None else slack.get(p))
     if not users:
         return None
     lo = min(opts[oi].first for oi, _ in users)
@@ -353,12 +353,13 @@ def _add_person(
     saved: dict[int, tuple[int, tuple[int, ...]]],
     x: dict[tuple[int, int], int],
     users: dict[tuple[int, int], list[int]],
-    part: int = 0,
+    slack: tuple[int, int] | None = None,
 ) -> None:
     """Person p's columns (one per option they may take in the window) and hard rules: one shift a day, daily rest
     within the window and with the fixed shifts either side, working days in a row, days off and minutes per
     7-day window (``model._windows``: the same windows as the CP-SAT models, the previous period included), and
-    the contract band over the whole period (``part``: half of its slack, see build_window)."""
+    the contract band over the whole period (``slack``: the minutes the window may move p's total down and up;
+    None: all the band leaves)."""
     comp, opts = pol.comp, pol.comp.options
     info = comp.staff[p]
     row = pol.days[p]
@@ -409,10 +410,7 @@ def _add_person(
             m.row(terms, -np.inf, pol.max_week - fixed)
     terms, _ = count(range(first, last + 1), True)
     now = sum(opts[oi].minutes for oi, _ in saved.values())
-    down, up = pol.minutes[p] - info.contract_lo, info.contract_hi - pol.minutes[p]  # slack either way (>= 0)
-    if part:
-        down = down // 2 if part == 1 else down - down // 2
-        up = up // 2 if part == 1 else up - up // 2
+    down, up = slack if slack is not None else (pol.minutes[p] - info.contract_lo, info.contract_hi - pol.minutes[p])
     m.row(terms, now - down, now + up)
 
 

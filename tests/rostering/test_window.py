@@ -14,7 +14,7 @@ import pytest
 from scheduling.rostering import audit_roster, roster_coverage
 from scheduling.rostering.grid import Compiled
 from scheduling.rostering.model import coverage_cost, workable_options
-from scheduling.rostering.polish import OFF, Polisher, PolishStats
+from scheduling.rostering.polish import OFF, Polisher
 from scheduling.rostering.solver import _assignments
 from scheduling.rostering.types import RosterRequest
 from scheduling.rostering.window import WindowModel, build_window, every_option, lp_options
@@ -75,6 +75,26 @@ def test_a_sweep_of_windows_in_two_threads_keeps_every_rule_and_every_contract_b
     for p, info in enumerate(comp.staff):
         assert info.contract_lo <= pol.minutes[p] <= info.contract_hi
     _audited(request, comp, pol)
+
+
+def test_windows_in_flight_share_every_contract_band_and_keep_to_their_share() -> None:
+    _, comp, pol = polisher_from_precheck(tight_body())
+    alone = pol.band_share([], share=False)
+    first = pol.band_share([], share=True)
+    second = pol.band_share([first], share=True)  # built while the first is in flight
+    assert alone and set(alone) == set(first) == set(second)
+    for p, (down, up) in alone.items():
+        info = comp.staff[p]
+        assert (down, up) == (pol.minutes[p] - info.contract_lo, info.contract_hi - pol.minutes[p])
+        assert first[p][0] + second[p][0] <= down and first[p][1] + second[p][1] <= up
+        assert second[p] == (down - first[p][0], up - first[p][1])  # the other half
+    assert any(d > 0 or u > 0 for d, u in first.values())
+    minutes = list(pol.minutes)
+    for first_day in range(comp.days - 1):  # a window told it may move nobody's total keeps every total
+        wm = build_window(pol, first_day, first_day + 1, slack={p: (0, 0) for p in alone})
+        values, objective = wm.rows.solve(10.0, 1, lambda: False)
+        pol.keep_window(wm, values, objective, lambda c: c < 0)
+    assert list(pol.minutes) == minutes and pol.rejected == 0
 
 
 def test_a_window_is_kept_only_if_the_full_objective_takes_it() -> None:
@@ -177,9 +197,10 @@ def test_a_window_whose_lp_cannot_beat_the_roster_is_screened_and_costs_no_mip()
     _, _, pol = polisher_from_precheck(body)
     pol.req[:] = pol.on[: pol.n]
     assert pol._cost_span(0, pol.n) == 0
-    stats = PolishStats()
-    out = pol._window_lps([(3, 4, 0), (10, 11, 0)], lambda solves: [solve() for solve in solves], lambda: 10.0, stats)
-    assert out == [None, None] and stats.window_moves_screened == 2
+    for first in (3, 10):
+        wm = build_window(pol, first, first + 1, every=True)
+        values, bound = wm.rows.solve_columns(10.0, lambda: False, wm.start_columns)
+        assert values is not None and pol._lp_offered(wm, values, bound) is None  # screened: no MIP for it
     before = (pol.cost(), [list(r) for r in pol.days])
     stop = time.monotonic() + 5.0
     swept = pol.windows(lambda: stop - time.monotonic(), threads=1)
