@@ -795,7 +795,7 @@ class Polisher:
         shift = version = 0  # version: how many moves have changed the roster
         screened: set[int] = set()  # window starts proved unable to gain since the roster last changed
         pace = _Pace()
-        landed = time.monotonic()
+        rounds = [0, 0, time.monotonic()]  # the round of windows landing now: windows, gain, when it began
 
         def stop() -> bool:
             return time_left() <= 0
@@ -803,9 +803,9 @@ class Polisher:
         def submit(solve: Callable[[], tuple[np.ndarray | None, float]]) -> Future:
             if pool is not None:
                 return pool.submit(solve)
-            done: Future = Future()
-            done.set_result(solve())
-            return done
+            solved: Future = Future()
+            solved.set_result(solve())
+            return solved
 
         def next_start() -> int | None:
             """The costliest window start of this sweep that is far enough from the windows in flight (None: wait
@@ -840,10 +840,20 @@ class Polisher:
             flights[submit(solve)] = _Flight(first, wm, slack, version, every)
             return True
 
+        def count(gain: int) -> None:
+            """A window has ended (kept, not kept or screened): its gain counts in the round of windows landing now,
+            as many as are solved at once, _Pace's unit."""
+            rounds[0] += 1
+            rounds[1] += gain
+            if rounds[0] == slots:
+                now = time.monotonic()
+                pace.windows(rounds[1], now - rounds[2])
+                rounds[:] = [0, 0, now]
+
         def land(future: Future) -> None:
             """A solve has ended: an LP's window goes on to its MIP (or is screened), a MIP's result is kept if it
             gains."""
-            nonlocal version, landed
+            nonlocal version
             flight = flights.pop(future)
             values, objective = future.result()
             if flight.lp:
@@ -852,6 +862,7 @@ class Polisher:
                     stats.window_moves_screened += 1
                     if flight.version == version:  # else the roster has changed since: it may gain now
                         screened.add(flight.first)
+                    count(0)
                 elif time_left() > 0:
                     fly(flight.first, flight.slack, offered, False)
                 return
@@ -861,9 +872,7 @@ class Polisher:
             if change is not None:
                 version += 1
                 screened.clear()
-            now = time.monotonic()
-            pace.windows(cost - self.cost(), now - landed)
-            landed = now
+            count(cost - self.cost())
             if report is not None:
                 report(self.cost())
 
@@ -881,15 +890,15 @@ class Polisher:
                         screened.clear()
                     elif len(screened) >= starts:
                         break
-                    landed = time.monotonic()
+                    rounds[:] = [0, 0, time.monotonic()]
                     continue
                 while len(flights) < slots and time_left() > 0 and (first := next_start()) is not None:
                     slack = self.band_share([f.slack for f in flights.values()], share=pool is not None)
                     if not fly(first, slack, None, lp):
                         screened.add(first)  # nobody can work there: nothing to gain until a trade
                 if flights:
-                    done, _ = wait(flights, timeout=max(0.0, time_left()), return_when=FIRST_COMPLETED)
-                    for future in done:
+                    ended, _ = wait(flights, timeout=max(0.0, time_left()), return_when=FIRST_COMPLETED)
+                    for future in ended:
                         land(future)
             for future in list(flights):  # stopped by the time: a MIP returns its best roster so far
                 land(future)
