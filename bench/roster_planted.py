@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/roster_planted.py [--only small,medium,large] [--pla
 times at its bench time limit, once for the plant and once per requirement).
 
 The LP bound says how far a roster *might* be from the best one; whether the best one is near that bound is
-unknown at 120-295 staff (docs/rostering.md). A planted instance removes the doubt: take bench/roster.py's
+unknown at 120-295 staff (docs/rostering-research.md). A planted instance removes the doubt: take bench/roster.py's
 instance, build a rule-abiding roster for it (the solver's own roster at the instance's limit, or with
 ``--plant precheck`` the pre-check's rosters, which ignore cover), and make its agents on the phones per
 interval the requirement (``exact``), or lower the bench's requirement to it where the plant falls short (``min``:

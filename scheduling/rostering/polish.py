@@ -15,7 +15,7 @@ to leave the equilibrium where no one person can improve alone, and ends with wi
 window.py): everyone's days in a window of two days re-rostered at once by one MIP, which reaches the hour trades
 among many people that no one-person move makes. Written by hand because no library does
 rule-checked incremental moves on this objective; CP-SAT blocks of several people are far slower per move
-(docs/rostering.md). People on a rotating pattern are moved only by whole-person moves, whose model keeps them
+(docs/rostering-research.md). People on a rotating pattern are moved only by whole-person moves, whose model keeps them
 on it.
 """
 

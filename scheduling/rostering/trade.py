@@ -13,7 +13,8 @@ it is kept (``Polisher.keep_trade``).
 Solved by HiGHS like the windows (window.py): its LP relaxation first (interior point: 1.4 s against 5.9 s for the
 dual simplex on the bench's large instance, 32,000 columns), then the MIP over the changes that LP uses, with
 "no change" as its first solution. Bench large, from a roster where 300 s of the product's search had levelled off
-(272.0 agent-h under, 3.638 M units), rounds of 4-5 s: 268.25 h and 3.602 M after four rounds (docs/rostering.md).
+(272.0 agent-h under, 3.638 M units), rounds of 4-5 s: 268.25 h and 3.602 M after four rounds
+(docs/rostering-research.md).
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """Window moves: every movable person's shifts over a few consecutive days re-chosen at once, by a MIP.
 
 The polish's best responses change one person at a time and stop where no one person can gain with everyone else
-fixed; what is left short then needs many people to trade hours at once (docs/rostering.md). A window move frees
-*everyone's* days in a window of WINDOW_DAYS days, keeps every other day as it is, and re-rosters the window as
-one mixed-integer program: per person and day one of a few cheap options (their current one included) or none,
-every hard rule of the person with the fixed days around the window as constants, break starts as integer counts
-per option (and skill class), and the true coverage cost (weighted under-coverage, over-coverage, each skill row's
-under-coverage) plus the preference cost as the objective. The roster as it is is handed to the solver as its
-first solution, so a window never ends worse than it began; stable starts and the fairness spreads are not in the
-model, so the move is re-priced on the full objective before it is kept.
+fixed; what is left short then needs many people to trade hours at once (docs/rostering-research.md). A window move
+frees *everyone's* days in a window of WINDOW_DAYS days, keeps every other day as it is, and re-rosters the window
+as one mixed-integer program: per person and day one of a few cheap options (their current one included) or none,
+every hard rule of the person with the fixed days around the window as constants, break starts as integer counts per
+option (and skill class), and the true coverage cost (weighted under-coverage, over-coverage, each skill row's
+under-coverage) plus the preference cost as the objective. The roster as it is is handed to the solver as its first
+solution, so a window never ends worse than it began; stable starts and the fairness spreads are not in the model,
+so the move is re-priced on the full objective before it is kept.
 
 Solved by HiGHS (``highspy``), not CP-SAT: on these covering models HiGHS's LP-based branch and bound improves the
 warm-started roster within seconds, where CP-SAT found nothing in 60 s on the same model (bench large, a 4-day
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 #: Days per window, and the solver's time per window (the roster is its first solution, so a window stopped at
 #: its limit is no worse than it began). Bench large, from a polished roster (310.5 h under): 3-day windows with
 #: 8 s each gained 11.25 h in four windows (33 s); 20 s each with twice the options per day gained about as much
-#: per window and proved fewer of them optimal (figures in docs/rostering.md).
+#: per window and proved fewer of them optimal (figures in docs/rostering-research.md).
 WINDOW_DAYS, WINDOW_SECONDS = 2, 4.0
 #: Options per person and day in a window's model: their current one, the WINDOW_OPTIONS cheapest at the roster's
 #: prices and at the LP-blended prices (``Polisher.lp_price``), and per shift length the WINDOW_PER_LENGTH cheapest.
