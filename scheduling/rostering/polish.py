@@ -792,6 +792,7 @@ class Polisher:
         slots = 1 if pool is None else 2
         flights: dict[Future, _Flight] = {}
         todo: list[int] = []
+        early: set[int] = set()  # starts of the next sweep solved before it began
         shift = version = 0  # version: how many moves have changed the roster
         screened: set[int] = set()  # window starts proved unable to gain since the roster last changed
         pace = _Pace()
@@ -807,20 +808,30 @@ class Polisher:
             solved.set_result(solve())
             return solved
 
+        def sweep(k: int) -> list[int]:
+            """The window starts of sweep k's tiling, costliest first, less those screened or taken early."""
+            tiling = range(k % width, starts, width) or range(1)
+            return sorted((a for a in tiling if a not in screened and a not in early),
+                          key=lambda a: -self._window_cost(a, a + width - 1))
+
         def next_start() -> int | None:
-            """The costliest window start of this sweep that is far enough from the windows in flight (None: wait
-            for one of them); a new sweep, shifted by a day, once this one is done."""
+            """The costliest window start of this sweep that is far enough from the windows in flight, else of the
+            next sweep (taken early rather than leave a worker idle), else None (wait for a window in flight); a
+            new sweep, shifted by a day, once this one is done."""
             nonlocal todo, shift
             for _ in range(width + 1):
                 busy = [f.first for f in flights.values()]
                 pick = next((a for a in todo if all(abs(a - b) >= gap for b in busy)), None)
-                if pick is not None or todo:
-                    if pick is not None:
-                        todo.remove(pick)
+                if pick is not None:
+                    todo.remove(pick)
                     return pick
-                tiling = range(shift % width, starts, width) or range(1)
-                todo = sorted((a for a in tiling if a not in screened),
-                              key=lambda a: -self._window_cost(a, a + width - 1))
+                if todo:
+                    pick = next((a for a in sweep(shift) if all(abs(a - b) >= gap for b in busy)), None)
+                    if pick is not None:
+                        early.add(pick)
+                    return pick
+                todo = sweep(shift)
+                early.clear()
                 shift += 1
             return None
 
