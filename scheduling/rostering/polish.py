@@ -780,7 +780,8 @@ class Polisher:
         in a worker thread while the main thread builds the next model and keeps the last result (HiGHS releases
         the GIL; no rule links days a week apart, and each window holds its own share of every person's contract
         band, ``band_share``): a worker that ends starts the next window at once instead of waiting for the
-        other's solve. With ``trades``, a trade move (``trade``) runs, once the windows in flight have landed,
+        other's solve (the next sweep's, when no start of this one is far enough from the window in flight). With
+        ``trades``, a trade move (``trade``) runs, once the windows in flight have landed,
         whenever the last trade gained faster than the windows do now (``_Pace``), and once every window start has
         been screened; when that trade gains nothing either, the windows end before their time."""
         stats = PolishStats(cost_start=self.cost())
