@@ -236,7 +236,7 @@ class WindowModel:
     #: With every option (``build_window(every=True)``): the columns of the MIP's own options and every column but
     #: the person x option ones, where the LP's column generation starts (``_Rows.solve_columns``).
     start_columns: np.ndarray | None = None
-    #: Per (person, day) the MIP's options (``window_options``' and ``extra``'s) at the roster it was built from.
+    #: Per (person, day) the MIP's options (``window_options``' or ``offered``'s) at the roster it was built from.
     offered: dict[tuple[int, int], set[int]] = field(default_factory=dict)
 
     @property
@@ -296,7 +296,6 @@ def build_window(
     first: int,
     last: int,
     slack: Mapping[int, tuple[int, int]] | None = None,
-    extra: dict[tuple[int, int], set[int]] | None = None,
     every: bool = False,
     offered: dict[tuple[int, int], set[int]] | None = None,
 ) -> WindowModel | None:
@@ -304,17 +303,15 @@ def build_window(
     (None when nobody can work in the window). The roster as it is becomes the model's first solution. ``slack``:
     per person the minutes the window may move their total down and up (``Polisher.band_share``: windows solved
     at the same time share what the contract band leaves); for anyone not in it, all that the band leaves. Per
-    person and day the options are ``window_options``' and ``extra``'s (``lp_options``), or with ``every`` all
-    of them (for the LP). ``offered``: a model's ``offered`` built at this same roster, whose ``window_options``
-    are then not priced again."""
+    person and day the options are ``offered``'s where it has the key (``Polisher._lp_offered``: those an LP model
+    built at this same roster priced, with the options its LP uses), else ``window_options``'; with ``every``, all
+    of them too (for the LP)."""
     comp, opts = pol.comp, pol.comp.options
     days = range(first, last + 1)
     people = [p for p in range(len(comp.staff)) if pol.movable[p] and any(pol.workable[p][d] for d in days)]
-    extra, offered = extra or {}, offered or {}
-    usual = {
-        (p, d): (offered[(p, d)] if (p, d) in offered else window_options(pol, p, d)) | extra.get((p, d), set())
-        for p in people for d in days
-    }
+    offered = offered or {}
+    usual = {(p, d): offered[(p, d)] if (p, d) in offered else window_options(pol, p, d)
+             for p in people for d in days}
     choices = {key: sorted((every_option(pol, *key) | ops) if every else ops) for key, ops in usual.items()}
     saved = {p: {d: (pol.days[p][d], pol.brk[p][d]) for d in days if pol.days[p][d] != _OFF} for p in people}
     on_before, son_before = pol.on.copy(), pol.son.copy()

@@ -148,10 +148,14 @@ def test_a_windows_lp_over_every_option_bounds_its_mip_and_its_options_join_the_
         assert 0 <= plain.start_cost - objective <= every.start_cost - bound + 1e-6
         used = lp_options(pol, every, values)
         assert used and all(oi in every_option(pol, p, d) for (p, d), options in used.items() for oi in options)
-        joined = build_window(pol, first, first + 1, extra=used)
+        offered = pol._lp_offered(every, values, bound)
+        if bound >= every.start_cost - 0.5:
+            assert offered is None  # screened: no MIP for it
+            continue
+        joined = build_window(pol, first, first + 1, offered=offered)
         assert joined is not None and {(p, oi) for (p, _), options in used.items() for oi in options} <= set(joined.x)
-        if bound < every.start_cost - 0.5:
-            return
+        assert set(plain.x) <= set(joined.x)  # next to the usual cheap ones
+        return
     pytest.fail("no window's LP is below the pre-check's roster")
 
 
