@@ -82,10 +82,15 @@ PERSON_LP_VARIABLES = 3_000
 PERSON_LP_SHARE = 0.1
 #: At most this share of the time left after the pre-check goes to the LP bound (GLOP stops there: no bound).
 LP_SHARE = 0.4
-#: Share of stage 2's time (after the fill) given to the local search on the true objective (polish.py): 0.5
-#: before the polish's window moves, 0.7 with them (bench large, seeds 3 / 11: 298.0 / 300.0 h under against
-#: 303.75 / 300.0 at 0.5; medium 130.75 against 130.0: within the runs' spread).
+#: Where stage 2 is one CP-SAT model over everyone (small requests), the share of its time that model leaves to the
+#: local search on the true objective (polish.py) when it has not proved optimality.
 POLISH_SHARE = 0.7
+#: Where stage 2 fills stage 1's shifts by block LNS (large requests), the share of its time after the greedy fill
+#: given to the polish; the LNS gets the rest. 0.5 before the window moves, 0.7 with them (thirteenth session), 0.85
+#: since the windows run in flight and the trades (twenty-first session; 115 s, seeds 3 / 11 / 12 / 13: bench large
+#: mean 279.0 agent-h under against 283.9 at 0.7, medium 127.3 against 131.0, small 40.2 against 40.4;
+#: docs/rostering-research.md).
+LNS_POLISH_SHARE = 0.85
 #: Seconds kept back at the end for extracting and auditing the roster.
 MARGIN_SECONDS = 1.0
 #: Below this many person x option variables, stage 2 considers every option, not only stage 1's starts.
@@ -651,7 +656,7 @@ def solve_roster(
         for p, per_day in enumerate(workable):
             own = set(base[p]) | set(pre_roster[p])
             pool.append([[oi for oi in day if oi in near or oi in own] for day in per_day])
-        polish_seconds = POLISH_SHARE * max(0.0, clock.left() - reserve)
+        polish_seconds = LNS_POLISH_SHARE * max(0.0, clock.left() - reserve)
         # The fill's pattern choices are not kept: the polish may move people on patterns (within them), so the
         # pattern each follows is read off the final roster.
         chosen, _, stats = lns_fill(comp, pool, counts, base, request, clock, reserve + polish_seconds)
