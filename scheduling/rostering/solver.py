@@ -87,9 +87,9 @@ LP_SHARE = 0.4
 POLISH_SHARE = 0.7
 #: Where stage 2 fills stage 1's shifts by block LNS (large requests), the share of its time after the greedy fill
 #: given to the polish; the LNS gets the rest. 0.5 before the window moves, 0.7 with them (thirteenth session), 0.85
-#: since the windows run in flight and the trades (twenty-first session; 115 s, seeds 3 / 11 / 12 / 13: bench large
-#: mean 279.0 agent-h under against 283.9 at 0.7, medium 127.3 against 131.0, small 40.2 against 40.4;
-#: docs/rostering-research.md).
+#: since the windows run in flight and the trades (twenty-first session, 115 s: bench large over eight seeds mean
+#: 281.7 agent-h under against 287.75 at 0.7, 0.9% lower cost; medium 127.3 against 131.0 and small 40.2 against
+#: 40.4 over four; docs/rostering-research.md).
 LNS_POLISH_SHARE = 0.85
 #: Seconds kept back at the end for extracting and auditing the roster.
 MARGIN_SECONDS = 1.0
