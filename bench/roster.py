@@ -22,8 +22,10 @@ prefer weekends off. Templates: scheduling.rostering.examples.control_room_templ
 "of which no shift can cover": requirement above the number of people with some workable shift over the
 interval (the roster's first hours, before any shift of the roster can start, mostly): every roster and the LP
 bound pay it, so it is shown apart. "LP optimum's own under": the under-coverage at the LP optimum of the solver's
-weighted objective (under-coverage 1,000 x w(t) against 100 per surplus agent-interval), which trades a little
-under-coverage where covering it would take many surplus hours; the "LP lower bound" minimises under-coverage alone.
+weighted objective (under-coverage 1,000 x w(t), w(t) from 1 at night to 4 at the peak, against 100 per surplus
+agent-interval), which leaves quiet intervals short to cover peaks (with w(t) = 1 and surplus at 10 or less its under
+equals the bound: research log, "Why the LP optimum leaves 263.3 h"); the "LP lower bound" minimises under-coverage
+alone.
 Timings are wall-clock on a shared 2-core machine: other work running at the same time makes them noisy.
 """
 
