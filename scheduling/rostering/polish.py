@@ -103,6 +103,12 @@ LP_BLEND = 0.5
 #: 296.75 h after 60 s; windows alone after 12 s of plain descent 315.25 h after 60 s (best responses gain faster
 #: at first).
 WINDOW_SHARE = 0.6
+#: Where windows run, at most this many guided cycles before them: the rest of the guided share goes to the windows.
+#: One cycle is what the medium bench instance's polish (about 45 s) has at WINDOW_SHARE 0.6 and what the large
+#: one's (about 88 s) has at 0.7, the shares that measured best for each (research log, twenty-first and
+#: twenty-second sessions): large 281.4 h mean under over seven seeds against 285.8 for two cycles, lower cost at
+#: six; medium worse at five of five seeds with the cycle given up.
+GUIDE_CYCLES_BEFORE_WINDOWS = 1
 #: Window moves only when their share is at least this long (two windows' time): on a 30-staff planted instance
 #: with a 15-s limit the polish's 2-3 s of windows (one window) left 1.25-4.75 h under where 0 is possible,
 #: against 0.25-2.0 h without them.
@@ -1148,7 +1154,8 @@ class Polisher:
         guide: float = GUIDE_WEIGHT,
         window_share: float = WINDOW_SHARE,
     ) -> PolishStats:
-        """``run`` (plain descent) for GUIDE_AFTER of the time, then guided cycles until ``time_left`` is 0: best
+        """``run`` (plain descent) for GUIDE_AFTER of the time, then guided cycles, then (given ``window_share`` of
+        the time or more: at most GUIDE_CYCLES_BEFORE_WINDOWS cycles run) window and trade moves to the end: best
         responses stop at an equilibrium where no one person can gain with everyone else fixed, and the shortfall
         that is left would need several people to take a small loss at once; over-weighting what is short for a
         while (and, given ``lp_values``, pricing towards the LP's optimum: LP_BLEND) makes them, and the true
@@ -1171,7 +1178,11 @@ class Polisher:
         true_uw, true_suw = self.uw, self.suw
         quiet = None if report is None else (lambda _: report(best))
         try:
-            while time_left() > 0 and time.monotonic() - started < total * (1 - window_share):
+            while (
+                time_left() > 0
+                and time.monotonic() - started < total * (1 - window_share)
+                and (window_share == 0 or stats.guided_cycles < GUIDE_CYCLES_BEFORE_WINDOWS)
+            ):
                 short = self.req > self.on[: self.n]
                 self.uw = np.where(short, np.round(true_uw * (1 + guide)).astype(np.int64), true_uw)
                 short_s = self.sreq > self.son[:, : self.n]
