@@ -129,6 +129,24 @@ def test_people_on_a_pattern_move_only_within_it() -> None:
     assert audit_roster(request, assignments, {"A": {"pattern": "2on2off", "offset": 0}}) == []
 
 
+@pytest.mark.parametrize("cap", [1, 2])
+def test_at_most_the_capped_guided_cycles_run_before_the_windows(monkeypatch: pytest.MonkeyPatch, cap: int) -> None:
+    """With windows to follow, the guided cycles stop at GUIDE_CYCLES_BEFORE_WINDOWS and the windows take the rest
+    of the guided share (here up to 2.8 s of guided phase: room for two cycles of 0.8 s after 0.8 s of plain
+    descent, with time to spare on a loaded machine)."""
+    from scheduling.rostering import polish
+
+    monkeypatch.setattr(polish, "WINDOW_MIN_SECONDS", 0.0)  # windows even in this short search
+    monkeypatch.setattr(polish, "GUIDE_CYCLES_BEFORE_WINDOWS", cap)
+    request, comp, pol = polisher_from_precheck(tight_body())
+    stop = time.monotonic() + 4.0
+    stats = pol.search(lambda: stop - time.monotonic(), workers=2, window_share=0.3)
+    assert stats.guided_cycles == cap
+    assert stats.window_moves_tried >= 1
+    assert stats.rejected == 0 and stats.cost_end <= stats.cost_start
+    assert audit_roster(request, _assignments(comp, pol.roster(), pol.breaks())) == []
+
+
 def test_the_solver_polishes_large_rosters_and_the_audit_passes() -> None:
     body = tight_body()
     body["time_limit_seconds"] = 15  # the LP bound alone takes a few seconds here: leave the polish some time
