@@ -101,7 +101,8 @@ LP_BLEND = 0.5
 #: by one MIP), which reach what the best responses' equilibrium leaves. Bench large, from the fill's roster:
 #: guided cycles alone level off (314.5 h under after 23 s, 312.25 after 46 s); guided cycles then windows
 #: 296.75 h after 60 s; windows alone after 12 s of plain descent 315.25 h after 60 s (best responses gain faster
-#: at first).
+#: at first). With GUIDE_CYCLES_BEFORE_WINDOWS the windows usually start earlier than this share asks (after the plain
+#: descent and one cycle), so it is the least they get and what decides whether they run (WINDOW_MIN_SECONDS).
 WINDOW_SHARE = 0.6
 #: Where windows run, at most this many guided cycles before them: the rest of the guided share goes to the windows.
 #: One cycle is what the medium bench instance's polish (about 45 s) has at WINDOW_SHARE 0.6 and what the large
@@ -1154,8 +1155,8 @@ class Polisher:
         guide: float = GUIDE_WEIGHT,
         window_share: float = WINDOW_SHARE,
     ) -> PolishStats:
-        """``run`` (plain descent) for GUIDE_AFTER of the time, then guided cycles, then (given ``window_share`` of
-        the time or more: at most GUIDE_CYCLES_BEFORE_WINDOWS cycles run) window and trade moves to the end: best
+        """``run`` (plain descent) for GUIDE_AFTER of the time, then guided cycles, then window and trade moves to the
+        end (at least ``window_share`` of the time, after at most GUIDE_CYCLES_BEFORE_WINDOWS cycles): best
         responses stop at an equilibrium where no one person can gain with everyone else fixed, and the shortfall
         that is left would need several people to take a small loss at once; over-weighting what is short for a
         while (and, given ``lp_values``, pricing towards the LP's optimum: LP_BLEND) makes them, and the true
