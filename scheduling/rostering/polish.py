@@ -58,6 +58,7 @@ from scheduling.rostering.trade import (
 from scheduling.rostering.window import (
     WINDOW_DAYS,
     WINDOW_LP_SECONDS,
+    WINDOW_RESCUE_SECONDS,
     WINDOW_SECONDS,
     WindowModel,
     apply_window,
@@ -139,6 +140,7 @@ class PolishStats:
     window_moves_tried: int = 0
     window_moves_kept: int = 0
     window_moves_screened: int = 0  # windows whose LP over every option proved no gain: no MIP solved
+    window_moves_rescued: int = 0  # windows whose result came from RINS after the MIP found nothing in its time
     trade_moves_tried: int = 0
     trade_moves_kept: int = 0
 
@@ -158,6 +160,7 @@ class PolishStats:
         self.window_moves_tried += other.window_moves_tried
         self.window_moves_kept += other.window_moves_kept
         self.window_moves_screened += other.window_moves_screened
+        self.window_moves_rescued += other.window_moves_rescued
         self.trade_moves_tried += other.trade_moves_tried
         self.trade_moves_kept += other.trade_moves_kept
 
@@ -854,8 +857,8 @@ class Polisher:
                 solve = functools.partial(wm.rows.solve_columns, min(WINDOW_LP_SECONDS, time_left()), stop,
                                           wm.start_columns)
             else:
-                solve = functools.partial(wm.rows.solve, min(WINDOW_SECONDS, time_left()),
-                                          self.rng.randrange(1 << 30), stop)
+                solve = functools.partial(wm.rows.solve_rescued, min(WINDOW_SECONDS, time_left()),
+                                          WINDOW_RESCUE_SECONDS, self.rng.randrange(1 << 30), stop)
             flights[submit(solve)] = _Flight(first, wm, slack, version, every)
             return True
 
@@ -886,6 +889,7 @@ class Polisher:
                     fly(flight.first, flight.slack, offered, False)
                 return
             cost = self.cost()
+            stats.window_moves_rescued += flight.model.rows.rescued
             change = self.keep_window(flight.model, values, objective, lambda c: c < 0)
             stats.tried("window", change is not None)
             if change is not None:

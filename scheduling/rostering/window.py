@@ -12,8 +12,9 @@ so the move is re-priced on the full objective before it is kept.
 
 Solved by HiGHS (``highspy``), not CP-SAT: on these covering models HiGHS's LP-based branch and bound improves the
 warm-started roster within seconds, where CP-SAT found nothing in 60 s on the same model (bench large, a 4-day
-window: HiGHS proved the optimum, 8.8% below the window's cost, in 34 s). Written by hand because the model is
-the roster's own (its rules on arrays of the polish's state); the matrix goes to HiGHS row by row.
+window: HiGHS proved the optimum, 8.8% below the window's cost, in 34 s). A MIP that stops at its limit with nothing
+better than the roster hands over to RINS for a few seconds (``_Rows.solve_rescued``). Written by hand because the
+model is the roster's own (its rules on arrays of the polish's state); the matrix goes to HiGHS row by row.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 #: 8 s each gained 11.25 h in four windows (33 s); 20 s each with twice the options per day gained about as much
 #: per window and proved fewer of them optimal (figures in docs/rostering-research.md).
 WINDOW_DAYS, WINDOW_SECONDS = 2, 4.0
+#: Most seconds for RINS (``_Rows.solve_rescued``) after a window's MIP has stopped at WINDOW_SECONDS with nothing
+#: better than the roster: the storm's windows, the costliest, are where that happened (bench large, 4 of 23 windows
+#: at seed 3, each worth 20,000-100,000 units where it succeeded at other seeds).
+WINDOW_RESCUE_SECONDS = 3.0
 #: Options per person and day in a window's model: their current one, the WINDOW_OPTIONS cheapest at the roster's
 #: prices and at the LP-blended prices (``Polisher.lp_price``), and per shift length the WINDOW_PER_LENGTH cheapest.
 WINDOW_OPTIONS, WINDOW_PER_LENGTH = 2, 1
@@ -88,6 +93,9 @@ class _Rows:
     row_start: list[int] = field(default_factory=lambda: [0])
     index: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
+    #: Whether the last MIP solve proved its solution optimal; whether ``solve_rescued``'s RINS gave the result.
+    proved: bool = False
+    rescued: bool = False
 
     def var(self, lb: float, ub: float, cost: float, integer: bool, start: float) -> int:
         """A new column; returns its index."""
@@ -116,6 +124,7 @@ class _Rows:
         column values (None if it has none) and objective. ``relax``: the LP relaxation instead (every column
         continuous; its optimum's values, None unless solved to optimality), by interior point and crossover if
         ``ipm`` (a basic solution either way). One thread (``_highs``)."""
+        self.proved = False
         h = _highs(seconds, seed, stop)
         if relax and ipm:
             h.setOptionValue("solver", "ipm")
@@ -146,7 +155,44 @@ class _Rows:
             return None, float("inf")
         if info.primal_solution_status != 2:  # kSolutionStatusFeasible
             return None, float("inf")
+        self.proved = not relax and h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         return np.asarray(h.getSolution().col_value), float(info.objective_function_value)
+
+    def solve_rescued(
+        self, seconds: float, rescue: float, seed: int, stop: Callable[[], bool]
+    ) -> tuple[np.ndarray | None, float]:
+        """``solve`` for ``seconds``; when that stops at its limit with nothing better than the first solution, the
+        neighbourhood search RINS (``solve_near``) for at most ``rescue`` more seconds. HiGHS spends its first
+        seconds on a window in root cut rounds and finds its improvement only after them, which on the costliest
+        windows (the storm's, the largest models) the limit can cut off; RINS finds one within about a second."""
+        values, objective = self.solve(seconds, seed, stop)
+        start = float(np.dot(self.cost, self.start))
+        if rescue <= 0 or stop() or self.proved or (values is not None and objective < start - 0.5):
+            return values, objective
+        near, found = self.solve_near(rescue, seed, stop)
+        if near is not None and (values is None or found < objective):
+            self.rescued = True
+            return near, found
+        return values, objective
+
+    def solve_near(self, seconds: float, seed: int, stop: Callable[[], bool]) -> tuple[np.ndarray | None, float]:
+        """RINS (relaxation induced neighbourhood search, Danna, Rothberg and Le Pape 2005): the LP relaxation,
+        then the MIP with every integer column on which the LP's optimum and the first solution agree fixed at
+        that value (about a fifth of a window's integer columns stay free), for what is left of ``seconds``."""
+        ends = time.monotonic() + seconds
+        values, _ = self.solve(seconds, seed, stop, relax=True)
+        if values is None or time.monotonic() >= ends:
+            return None, float("inf")
+        start = np.asarray(self.start, dtype=float)
+        agree = np.asarray(self.integer) & (np.abs(values - start) < 1e-6)
+        saved = self.lb, self.ub
+        lb, ub = np.array(self.lb, dtype=float), np.array(self.ub, dtype=float)
+        lb[agree] = ub[agree] = start[agree]
+        self.lb, self.ub = lb.tolist(), ub.tolist()
+        try:
+            return self.solve(ends - time.monotonic(), seed, stop)
+        finally:
+            self.lb, self.ub = saved
 
     def solve_columns(
         self, seconds: float, stop: Callable[[], bool], first: np.ndarray

@@ -108,6 +108,27 @@ def test_a_window_is_kept_only_if_the_full_objective_takes_it() -> None:
     assert pol.cost() == snapshot[0]
 
 
+def test_rins_rescues_a_window_whose_mip_found_nothing_in_its_time() -> None:
+    """A window MIP stopped before it beats the roster (10 ms: HiGHS is still at its root) hands over to RINS, which
+    finds a better roster that keeps every rule; with no rescue time the roster comes back as it was."""
+    request, comp, pol = polisher_from_precheck(tight_body())
+    for first in range(comp.days - 1):
+        wm = build_window(pol, first, first + 1)
+        _, objective = wm.rows.solve(0.01, 1, lambda: False)
+        if objective >= wm.start_cost - 0.5 and not wm.rows.proved:
+            break
+    else:
+        pytest.fail("every window's MIP beat the roster within 10 ms")
+    _, objective = wm.rows.solve_rescued(0.01, 0.0, 1, lambda: False)
+    assert objective == pytest.approx(wm.start_cost) and not wm.rows.rescued
+    values, objective = wm.rows.solve_rescued(0.01, 20.0, 1, lambda: False)
+    assert wm.rows.rescued and objective < wm.start_cost - 0.5
+    before = pol.cost()
+    change = pol.keep_window(wm, values, objective, lambda c: True)
+    assert change is not None and change < 0 and pol.cost() == before + change and pol.rejected == 0
+    _audited(request, comp, pol)
+
+
 def test_a_window_solve_stops_when_told() -> None:
     _, _, pol = polisher_from_precheck(tight_body())
     wm = build_window(pol, 5, 6)
