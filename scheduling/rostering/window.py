@@ -165,6 +165,7 @@ class _Rows:
         neighbourhood search RINS (``solve_near``) for at most ``rescue`` more seconds. HiGHS spends its first
         seconds on a window in root cut rounds and finds its improvement only after them, which on the costliest
         windows (the storm's, the largest models) the limit can cut off; RINS finds one within about a second."""
+        self.rescued = False
         values, objective = self.solve(seconds, seed, stop)
         start = float(np.dot(self.cost, self.start))
         if rescue <= 0 or stop() or self.proved or (values is not None and objective < start - 0.5):
