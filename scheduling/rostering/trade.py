@@ -75,7 +75,7 @@ class TradeModel:
     @property
     def start_cost(self) -> float:
         """The model's objective with no change made (its first solution)."""
-        return float(np.dot(self.rows.cost, self.rows.start))
+        return self.rows.start_cost
 
 
 def person_changes(pol: Polisher, p: int, k: int = TRADE_CANDIDATES, per_pair: int = TRADE_OPTIONS) -> list[Change]:

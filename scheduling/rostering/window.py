@@ -97,6 +97,11 @@ class _Rows:
     proved: bool = False
     rescued: bool = False
 
+    @property
+    def start_cost(self) -> float:
+        """The objective at the first solution (the roster as it is)."""
+        return float(np.dot(self.cost, self.start))
+
     def var(self, lb: float, ub: float, cost: float, integer: bool, start: float) -> int:
         """A new column; returns its index."""
         self.lb.append(lb)
@@ -167,8 +172,7 @@ class _Rows:
         windows (the storm's, the largest models) the limit can cut off; RINS finds one within about a second."""
         self.rescued = False
         values, objective = self.solve(seconds, seed, stop)
-        start = float(np.dot(self.cost, self.start))
-        if rescue <= 0 or stop() or self.proved or (values is not None and objective < start - 0.5):
+        if rescue <= 0 or stop() or self.proved or (values is not None and objective < self.start_cost - 0.5):
             return values, objective
         near, found = self.solve_near(rescue, seed, stop)
         if near is not None and (values is None or found < objective):
@@ -289,7 +293,7 @@ class WindowModel:
     @property
     def start_cost(self) -> float:
         """The model's objective at the roster as it is (its first solution)."""
-        return float(np.dot(self.rows.cost, self.rows.start))
+        return self.rows.start_cost
 
 
 def window_options(pol: Polisher, p: int, d: int) -> set[int]:
