@@ -111,6 +111,13 @@ WINDOW_SHARE = 0.6
 #: twenty-second sessions): large 281.4 h mean under over seven seeds against 285.8 for two cycles, lower cost at
 #: six; medium worse at five of five seeds with the cycle given up.
 GUIDE_CYCLES_BEFORE_WINDOWS = 1
+#: A window's LP over every option (``build_window(every=True)``) runs only until every day of the period has been in
+#: one, unless an LP has screened its window (proved it cannot gain: there the LPs save MIPs); from then on windows go
+#: straight to their MIP, offered on each person-day what the latest LP there used too. The LP takes 1-4 s a window on
+#: the bench's large instance, about as long as its MIP, and screens none there: without it about a third more windows
+#: fit in the time (large, 115 s, six seeds; small and medium, where LPs screen, lost without them:
+#: docs/rostering-research.md, twenty-fourth session).
+WINDOW_LP_ONCE = True
 #: Window moves only when their share is at least this long (two windows' time): on a 30-staff planted instance
 #: with a 15-s limit the polish's 2-3 s of windows (one window) left 1.25-4.75 h under where 0 is possible,
 #: against 0.25-2.0 h without them.
@@ -141,6 +148,7 @@ class PolishStats:
     window_moves_kept: int = 0
     window_moves_screened: int = 0  # windows whose LP over every option proved no gain: no MIP solved
     window_moves_rescued: int = 0  # windows whose result came from RINS after the MIP found nothing in its time
+    window_lps: int = 0  # window LPs over every option solved (until every day has had one: WINDOW_LP_ONCE)
     trade_moves_tried: int = 0
     trade_moves_kept: int = 0
 
@@ -161,6 +169,7 @@ class PolishStats:
         self.window_moves_kept += other.window_moves_kept
         self.window_moves_screened += other.window_moves_screened
         self.window_moves_rescued += other.window_moves_rescued
+        self.window_lps += other.window_lps
         self.trade_moves_tried += other.trade_moves_tried
         self.trade_moves_kept += other.trade_moves_kept
 
@@ -808,6 +817,8 @@ class Polisher:
         screened: set[int] = set()  # window starts proved unable to gain since the roster last changed
         pace = _Pace()
         rounds = [0, 0, time.monotonic()]  # the round of windows landing now: windows, gain, when it began
+        lp_used: dict[tuple[int, int], set[int]] = {}
+        lp_days: set[int] = set()
 
         def stop() -> bool:
             return time_left() <= 0
@@ -850,7 +861,11 @@ class Polisher:
                 every: bool) -> bool:
             """Build the window's LP (``every``) or MIP and hand its solve to a worker; False if nobody can work
             in the window."""
-            wm = build_window(self, first, first + width - 1, slack=slack, every=every, offered=offered)
+            if (every and WINDOW_LP_ONCE and not stats.window_moves_screened
+                    and all(d in lp_days for d in range(first, first + width))):
+                every = False  # every day has had an LP, and none has screened its window: the MIP alone
+            wm = build_window(self, first, first + width - 1, slack=slack, every=every, offered=offered,
+                              extra=None if every or offered is not None else lp_used)
             if wm is None:
                 return False
             if every:
@@ -879,6 +894,12 @@ class Polisher:
             flight = flights.pop(future)
             values, objective = future.result()
             if flight.lp:
+                stats.window_lps += 1
+                if values is not None:  # what it used is offered to the MIPs of windows over these days from now on
+                    used = lp_options(self, flight.model, values)
+                    for key in flight.model.offered:
+                        lp_used[key] = used.get(key, set())
+                    lp_days.update(range(flight.first, flight.first + width))
                 offered = self._lp_offered(flight.model, values, objective)
                 if offered is None:
                     stats.window_moves_screened += 1
@@ -895,6 +916,8 @@ class Polisher:
             if change is not None:
                 version += 1
                 screened.clear()
+            elif flight.model.rows.proved and flight.version == version:  # its MIP proved the roster optimal there
+                screened.add(flight.first)
             count(cost - self.cost())
             if report is not None:
                 report(self.cost())

@@ -349,6 +349,7 @@ def build_window(
     slack: Mapping[int, tuple[int, int]] | None = None,
     every: bool = False,
     offered: dict[tuple[int, int], set[int]] | None = None,
+    extra: Mapping[tuple[int, int], set[int]] | None = None,
 ) -> WindowModel | None:
     """The MIP that re-rosters every movable person's days first..last at once, everyone's other days fixed
     (None when nobody can work in the window). The roster as it is becomes the model's first solution. ``slack``:
@@ -361,7 +362,8 @@ def build_window(
     days = range(first, last + 1)
     people = [p for p in range(len(comp.staff)) if pol.movable[p] and any(pol.workable[p][d] for d in days)]
     offered = offered or {}
-    usual = {(p, d): offered[(p, d)] if (p, d) in offered else window_options(pol, p, d)
+    extra = extra or {}
+    usual = {(p, d): (offered[(p, d)] if (p, d) in offered else window_options(pol, p, d)) | extra.get((p, d), set())
              for p in people for d in days}
     choices = {key: sorted((every_option(pol, *key) | ops) if every else ops) for key, ops in usual.items()}
     saved = {p: {d: (pol.days[p][d], pol.brk[p][d]) for d in days if pol.days[p][d] != _OFF} for p in people}

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from scheduling.rostering import audit_roster, roster_coverage
+from scheduling.rostering import audit_roster, polish, roster_coverage
 from scheduling.rostering.grid import Compiled
 from scheduling.rostering.model import coverage_cost, workable_options
 from scheduling.rostering.polish import OFF, Polisher
@@ -213,6 +213,28 @@ def test_column_generation_stops_when_told() -> None:
     assert every.rows.solve_columns(20.0, lambda: True, every.start_columns) == (None, float("inf"))
 
 
+@pytest.mark.parametrize("once", [True, False], ids=["LPs until every day has had one", "an LP every window"])
+def test_window_lps_run_until_every_day_has_had_one_then_windows_go_straight_to_their_mip(
+    monkeypatch: pytest.MonkeyPatch, once: bool
+) -> None:
+    """The first tiling's seven 2-day LPs cover the 14 days; from then on (WINDOW_LP_ONCE) windows solve their MIP
+    alone, offered what the LPs used, and keep every rule; without it every window solves its LP first."""
+    monkeypatch.setattr(polish, "WINDOW_LP_ONCE", once)
+    monkeypatch.setattr(polish, "WINDOW_SECONDS", 0.5)  # many short windows in the test's time
+    monkeypatch.setattr(polish, "WINDOW_RESCUE_SECONDS", 0.2)
+    request, comp, pol = polisher_from_precheck(tight_body())
+    stop = time.monotonic() + 12.0
+    stats = pol.windows(lambda: stop - time.monotonic(), threads=1, trades=False)
+    solved = stats.window_moves_tried + stats.window_moves_screened  # every window: screened by its LP or a MIP
+    assert solved > comp.days // 2
+    if once:
+        assert stats.window_lps == comp.days // 2
+    else:
+        assert stats.window_lps == solved
+    assert pol.rejected == 0 and stats.cost_end <= stats.cost_start
+    _audited(request, comp, pol)
+
+
 def test_a_window_whose_lp_cannot_beat_the_roster_is_screened_and_costs_no_mip() -> None:
     """With the roster's own cover as the requirement no window can gain, and each window's LP over every option
     proves it: the window is skipped (screened), the roster stays as it is, and once every window start is
@@ -229,8 +251,10 @@ def test_a_window_whose_lp_cannot_beat_the_roster_is_screened_and_costs_no_mip()
     before = (pol.cost(), [list(r) for r in pol.days])
     stop = time.monotonic() + 5.0
     swept = pol.windows(lambda: stop - time.monotonic(), threads=1)
-    # each window start screened once (both tilings), then the sweeps end instead of screening them again
-    assert swept.window_moves_screened == pol.comp.days - 1 and swept.window_moves_kept == 0
+    # each window start screened once (both tilings): by its LP until every day has had one, then by its MIP
+    # proving the roster optimal (WINDOW_LP_ONCE); then the sweeps end instead of screening them again
+    assert swept.window_moves_screened + swept.window_moves_tried == pol.comp.days - 1
+    assert swept.window_moves_screened >= pol.comp.days // 2 and swept.window_moves_kept == 0
     assert swept.trade_moves_tried >= 1 and swept.trade_moves_kept == 0  # (windows that gain nothing: a trade is due)
     assert time.monotonic() < stop
     assert (pol.cost(), pol.days) == before
