@@ -114,9 +114,9 @@ GUIDE_CYCLES_BEFORE_WINDOWS = 1
 #: A window's LP over every option (``build_window(every=True)``) runs only until every day of the period has been in
 #: one, unless an LP has screened its window (proved it cannot gain: there the LPs save MIPs); from then on windows go
 #: straight to their MIP, offered on each person-day what the latest LP there used too. The LP takes 1-4 s a window on
-#: the bench's large instance, about as long as its MIP, and screens none there: without it about a third more windows
-#: fit in the time (large, 115 s, six seeds; small and medium, where LPs screen, lost without them:
-#: docs/rostering-research.md, twenty-fourth session).
+#: the bench's large instance, about as long as its MIP, and screens none there: without it the windows after the
+#: first sweep land about twice as fast (large, 115 s, six seeds: 294.4 h under on the mean against 303.3 h, lower
+#: cost at all six; medium and small within the noise: docs/rostering-research.md, twenty-fourth session).
 WINDOW_LP_ONCE = True
 #: Window moves only when their share is at least this long (two windows' time): on a 30-staff planted instance
 #: with a 15-s limit the polish's 2-3 s of windows (one window) left 1.25-4.75 h under where 0 is possible,

@@ -357,7 +357,8 @@ def build_window(
     at the same time share what the contract band leaves); for anyone not in it, all that the band leaves. Per
     person and day the options are ``offered``'s where it has the key (``Polisher._lp_offered``: those an LP model
     built at this same roster priced, with the options its LP uses), else ``window_options``'; with ``every``, all
-    of them too (for the LP)."""
+    of them too (for the LP). ``extra``: per (person, day) options offered on top (``Polisher.windows``: those the
+    latest LP over that day used, for windows that skip their own LP)."""
     comp, opts = pol.comp, pol.comp.options
     days = range(first, last + 1)
     people = [p for p in range(len(comp.staff)) if pol.movable[p] and any(pol.workable[p][d] for d in days)]
