@@ -794,7 +794,10 @@ class Polisher:
         costliest span first, and each later sweep shifts the tiling by a day so that every hour trade across a
         window's edge is reached in turn. With ``lp`` each window first solves its LP over every option of its
         people: a window whose LP cannot beat the roster is skipped (screened), else the options the LP uses join
-        the MIP's (``_lp_offered``); a window start screened since the roster last changed is not solved again.
+        the MIP's (``_lp_offered``). Once every day has been in a solved LP and no LP has screened its window
+        (``WINDOW_LP_ONCE``), windows skip their LP and their MIP is offered what the latest LPs used on its days;
+        a MIP proving the roster optimal screens its window start. A window start screened since the roster last
+        changed is not solved again.
         With two or more threads two windows at least a week apart are in flight at once, each solve (LP or MIP)
         in a worker thread while the main thread builds the next model and keeps the last result (HiGHS releases
         the GIL; no rule links days a week apart, and each window holds its own share of every person's contract
@@ -859,8 +862,8 @@ class Polisher:
 
         def fly(first: int, slack: dict[int, tuple[int, int]], offered: dict[tuple[int, int], set[int]] | None,
                 every: bool) -> bool:
-            """Build the window's LP (``every``) or MIP and hand its solve to a worker; False if nobody can work
-            in the window."""
+            """Build the window's LP (``every``; its MIP instead once WINDOW_LP_ONCE says the LPs are done) or
+            MIP and hand its solve to a worker; False if nobody can work in the window."""
             if (every and WINDOW_LP_ONCE and not stats.window_moves_screened
                     and all(d in lp_days for d in range(first, first + width))):
                 every = False  # every day has had an LP, and none has screened its window: the MIP alone
@@ -895,12 +898,13 @@ class Polisher:
             values, objective = future.result()
             if flight.lp:
                 stats.window_lps += 1
+                used = None
                 if values is not None:  # what it used is offered to the MIPs of windows over these days from now on
                     used = lp_options(self, flight.model, values)
                     for key in flight.model.offered:
                         lp_used[key] = used.get(key, set())
                     lp_days.update(range(flight.first, flight.first + width))
-                offered = self._lp_offered(flight.model, values, objective)
+                offered = self._lp_offered(flight.model, values, objective, used)
                 if offered is None:
                     stats.window_moves_screened += 1
                     if flight.version == version:  # else the roster has changed since: it may gain now
@@ -974,17 +978,19 @@ class Polisher:
         return out
 
     def _lp_offered(
-        self, wm: WindowModel, values: np.ndarray | None, bound: float
+        self, wm: WindowModel, values: np.ndarray | None, bound: float,
+        used: dict[tuple[int, int], set[int]] | None = None,
     ) -> dict[tuple[int, int], set[int]] | None:
         """What a window's LP over every option of its people (``build_window(every=True)``, solved to ``values``
         and ``bound``) leaves for its MIP, per (person, day): the usual cheap options, priced once for the LP's
-        model, and those the LP uses; just the usual ones when the LP was not solved in its time; None when it
-        proves the window cannot beat the roster (no MIP for it)."""
+        model, and those the LP uses (``used``, ``lp_options``' when the caller has them already); just the usual
+        ones when the LP was not solved in its time; None when it proves the window cannot beat the roster (no MIP
+        for it)."""
         if values is None:
             return wm.offered
         if bound >= wm.start_cost - 0.5:  # no whole roster of the window can beat its LP
             return None
-        used = lp_options(self, wm, values)
+        used = lp_options(self, wm, values) if used is None else used
         return {key: ops | used.get(key, set()) for key, ops in wm.offered.items()}
 
     def _window_cost(self, first: int, last: int) -> int:
