@@ -4,6 +4,10 @@ comparison with pyworkforce's MinRequiredResources. Prints Markdown tables.
 Run: .venv/bin/python bench/roster.py [--only small,medium,large] [--pyworkforce-venv /tmp/fcr-pwf-venv]
 (about 7 minutes: 30 + 60 + 115 s of solving plus two 60-s design solves; the pyworkforce venv is created on
 first use, outside the product's venv, and the comparison is skipped with a message when it cannot be).
+With --seeds 3,12,32 each instance is solved once per solver seed (the request's ``seed``; the staff and demand
+stay the instance's own): one row per run, then each instance's spread (least / median / most under-coverage).
+Runs of the same request differ by several agent-hours (two CP-SAT workers and two polish threads are not
+deterministic, and the search is bounded by its time), so one run is a poor estimate of what a request gets.
 With --time-limits 115,300,600 it solves the chosen instances at each limit and prints what more time buys.
 With --roster-lp SECONDS it solves nothing and prints instead, per instance, the roster LP bound by column
 generation (scheduling.rostering.bound.roster_lp_bound) next to the per-person and aggregate LP bounds.
@@ -216,9 +220,12 @@ def lp_kpi(kpis: dict[str, Any], name: str) -> float:
     return float("nan") if value is None else float(value)
 
 
-def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]:
-    """Solve one instance and collect the table's figures."""
+def run_instance(inst: Instance, calls: dict[datetime, float], seed: int | None = None) -> dict[str, Any]:
+    """Solve one instance and collect the table's figures; ``seed``: the solver's seed instead of the instance's
+    (the staff and demand unchanged)."""
     body, scale = build_body(inst, calls)
+    if seed is not None:
+        body["seed"] = seed
     request = parse_request(body)
     t0 = time.perf_counter()
     res = solve_roster(request)
@@ -228,6 +235,7 @@ def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]
     uncoverable = uncoverable_hours(compile_request(request))
     return {
         "instance": inst,
+        "seed": body["seed"],
         "scale": scale,
         "intervals": len(res.coverage),
         "status": res.status,
@@ -250,6 +258,23 @@ def run_instance(inst: Instance, calls: dict[datetime, float]) -> dict[str, Any]
 def above_bound(r: dict[str, Any]) -> float:
     """Under-coverage above the LP lower bound, as a share of the bound (NaN when the bound is 0)."""
     return (r["under"] - r["lb"]) / r["lb"] if r["lb"] > 0 else float("nan")
+
+
+def spread_table(results: list[dict[str, Any]]) -> None:
+    """Print each instance's spread over its runs (one per solver seed): least, median and most under-coverage,
+    each against the LP lower bound, the median cost gap and the most hard-rule violations of any run."""
+    print("| instance | runs (solver seeds) | under agent-h least / median / most | above bound least / median /"
+          " most | median cost gap vs LP | most hard-rule violations |")
+    print("|---|---|---|---|---:|---:|")
+    for name in dict.fromkeys(r["instance"].name for r in results):
+        runs = [r for r in results if r["instance"].name == name]
+        under = sorted(r["under"] for r in runs)
+        lb = runs[0]["lb"]
+        picks = (under[0], float(np.median(under)), under[-1])
+        above = " / ".join(f"{(u - lb) / lb:+.1%}" if lb > 0 else "nan" for u in picks)
+        seeds = ", ".join(str(r["seed"]) for r in runs)
+        print(f"| {name} | {len(runs)} ({seeds}) | {' / '.join(f'{u:.1f}' for u in picks)} | {above} |"
+              f" {float(np.median([r['gap'] for r in runs])):.1%} | {max(r['violations'] for r in runs)} |")
 
 
 def time_table(instances: list[Instance], calls: dict[datetime, float], limits: list[float]) -> None:
@@ -426,7 +451,13 @@ def main() -> None:
                         help="print the LP bounds (roster LP by column generation, this time limit) and stop")
     parser.add_argument("--time-limits", default=None, metavar="S1,S2,...",
                         help="solve each instance at each of these time limits, print what more time buys, and stop")
+    parser.add_argument("--seeds", default=None, metavar="S1,S2,...",
+                        help="solve each instance once per solver seed and print the runs' spread too")
     args = parser.parse_args()
+    try:
+        seeds: list[int | None] = [int(v) for v in args.seeds.split(",")] if args.seeds else [None]
+    except ValueError:
+        sys.exit(f"--seeds: expected comma-separated integers, got {args.seeds!r}")
     if not DATA.exists():
         sys.exit(f"{DATA} not found: the bench needs the shared Montco data")
     calls = load_calls()
@@ -438,7 +469,7 @@ def main() -> None:
         limits = [float(v) for v in args.time_limits.split(",")]
         time_table([inst for inst in INSTANCES if inst.name in wanted], calls, limits)
         return
-    results = [run_instance(inst, calls) for inst in INSTANCES if inst.name in wanted]
+    results = [run_instance(inst, calls, seed) for inst in INSTANCES if inst.name in wanted for seed in seeds]
     print("| instance | staff x days | intervals | required agent-h | first roster s | final roster s | status |"
           " under agent-h | LP lower bound agent-h | under above bound | LP optimum's own under agent-h |"
           " of which no shift can cover agent-h | over agent-h | cost gap vs LP | hard-rule violations |")
@@ -446,12 +477,16 @@ def main() -> None:
     for r in results:
         inst = r["instance"]
         above = above_bound(r)
+        name = inst.name if args.seeds is None else f"{inst.name} (seed {r['seed']})"
         print(
-            f"| {inst.name} | {inst.staff} x {inst.days} | {r['intervals']} | {r['required']:.0f} | {r['first']:.1f} |"
+            f"| {name} | {inst.staff} x {inst.days} | {r['intervals']} | {r['required']:.0f} | {r['first']:.1f} |"
             f" {r['final']:.1f} | {r['status']} | {r['under']:.1f} | {r['lb']:.1f} | {above:+.1%} |"
             f" {r['lp_under']:.1f} | {r['uncoverable']:.1f} | {r['over']:.1f} |"
             f" {r['gap']:.1%} | {r['violations']} |"
         )
+    if args.seeds is not None:
+        print()
+        spread_table(results)
     large = next((r for r in results if r["instance"].name == "large"), None)
     if large is not None:
         print()
