@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 #: Days per window, and the solver's time per window (the roster is its first solution, so a window stopped at
 #: its limit is no worse than it began). Bench large, from a polished roster (310.5 h under): 3-day windows with
 #: 8 s each gained 11.25 h in four windows (33 s); 20 s each with twice the options per day gained about as much
-#: per window and proved fewer of them optimal (figures in docs/rostering-research.md).
+#: per window and proved fewer of them optimal (figures in docs/rostering-research.md). Measured again with windows in
+#: flight, LPs once and the RINS rescue (large, 115 s, run in turn): 3 s worse at 4 of 4 seeds, 5 s the same mean cost.
 WINDOW_DAYS, WINDOW_SECONDS = 2, 4.0
 #: Most seconds for RINS (``_Rows.solve_rescued``) after a window's MIP has stopped at WINDOW_SECONDS with nothing
 #: better than the roster: the storm's windows, the costliest, are where that happened (bench large, 4 of 23 windows
