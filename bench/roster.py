@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/roster.py [--only small,medium,large] [--pyworkforce
 (about 7 minutes: 30 + 60 + 115 s of solving plus two 60-s design solves; the pyworkforce venv is created on
 first use, outside the product's venv, and the comparison is skipped with a message when it cannot be).
 With --seeds 3,12,32 each instance is solved once per solver seed (the request's ``seed``; the staff and demand
-stay the instance's own): one row per run, then each instance's spread (least / median / most under-coverage).
+stay the instance's own): one row per run, then each instance's spread (least / median / most under-coverage);
+the solving time is then that many times as long (three seeds: about 13 minutes in all).
 Runs of the same request differ by several agent-hours (two CP-SAT workers and two polish threads are not
 deterministic, and the search is bounded by its time), so one run is a poor estimate of what a request gets.
 With --time-limits 115,300,600 it solves the chosen instances at each limit and prints what more time buys.
