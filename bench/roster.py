@@ -256,9 +256,11 @@ def run_instance(inst: Instance, calls: dict[datetime, float], seed: int | None 
     }
 
 
-def above_bound(r: dict[str, Any]) -> float:
-    """Under-coverage above the LP lower bound, as a share of the bound (NaN when the bound is 0)."""
-    return (r["under"] - r["lb"]) / r["lb"] if r["lb"] > 0 else float("nan")
+def above_bound(r: dict[str, Any], under: float | None = None) -> float:
+    """Under-coverage above the LP lower bound, as a share of the bound (NaN when the bound is 0); ``under``: these
+    agent-hours instead of the run's (a spread's median)."""
+    under = r["under"] if under is None else under
+    return (under - r["lb"]) / r["lb"] if r["lb"] > 0 else float("nan")
 
 
 def spread_table(results: list[dict[str, Any]]) -> None:
@@ -270,9 +272,8 @@ def spread_table(results: list[dict[str, Any]]) -> None:
     for name in dict.fromkeys(r["instance"].name for r in results):
         runs = [r for r in results if r["instance"].name == name]
         under = sorted(r["under"] for r in runs)
-        lb = runs[0]["lb"]
         picks = (under[0], float(np.median(under)), under[-1])
-        above = " / ".join(f"{(u - lb) / lb:+.1%}" if lb > 0 else "nan" for u in picks)
+        above = " / ".join(f"{above_bound(runs[0], u):+.1%}" for u in picks)
         seeds = ", ".join(str(r["seed"]) for r in runs)
         print(f"| {name} | {len(runs)} ({seeds}) | {' / '.join(f'{u:.1f}' for u in picks)} | {above} |"
               f" {float(np.median([r['gap'] for r in runs])):.1%} | {max(r['violations'] for r in runs)} |")
