@@ -148,7 +148,7 @@ class PolishStats:
     window_moves_kept: int = 0
     window_moves_screened: int = 0  # windows whose LP over every option proved no gain: no MIP solved
     window_moves_rescued: int = 0  # windows whose result came from RINS after the MIP found nothing in its time
-    window_lps: int = 0  # window LPs over every option solved (until every day has had one: WINDOW_LP_ONCE)
+    window_lps: int = 0  # window LPs over every option run, solved or stopped by their time (WINDOW_LP_ONCE)
     trade_moves_tried: int = 0
     trade_moves_kept: int = 0
 

@@ -225,12 +225,12 @@ def test_window_lps_run_until_every_day_has_had_one_then_windows_go_straight_to_
     request, comp, pol = polisher_from_precheck(tight_body())
     stop = time.monotonic() + 12.0
     stats = pol.windows(lambda: stop - time.monotonic(), threads=1, trades=False)
-    solved = stats.window_moves_tried + stats.window_moves_screened  # every window: screened by its LP or a MIP
+    solved = stats.window_moves_tried + stats.window_moves_screened  # every window: its MIP ran, or its LP screened it
     assert solved > comp.days // 2
     if once:
         assert stats.window_lps == comp.days // 2
-    else:
-        assert stats.window_lps == solved
+    else:  # every window's LP, plus at most the one in flight when the time ran out (its MIP never starts)
+        assert solved <= stats.window_lps <= solved + 1
     assert pol.rejected == 0 and stats.cost_end <= stats.cost_start
     _audited(request, comp, pol)
 
