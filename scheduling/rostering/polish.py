@@ -127,7 +127,8 @@ WINDOW_MIN_SECONDS = 2 * WINDOW_SECONDS
 #: third round 3.795-3.832 M; from a roster where 300 s of search had levelled off (3.638 M) windows alone
 #: 3.629-3.634 M, a trade before every round 3.602-3.609 M. So the windows run while they gain faster (units a
 #: second over their last PACE_ROUNDS rounds, a round being one or two windows at once) than the last trade did; the
-#: first trade is tried once they gain under TRADE_TRY_SHARE of their first rounds' pace.
+#: first trade is tried once they gain under TRADE_TRY_SHARE of their first rounds' pace, and so again after a trade
+#: that gains nothing (``_Pace.traded``).
 PACE_ROUNDS, TRADE_TRY_SHARE = 2, 0.25
 
 
@@ -190,16 +191,22 @@ class _Pace:
             self.first = self.window_pace()
 
     def traded(self, gain: int, seconds: float) -> None:
-        """A trade gained ``gain`` in ``seconds``."""
-        self.trade = gain / max(seconds, 1e-9)
+        """A trade gained ``gain`` in ``seconds``. One that gained nothing starts the pacing over: the next trade is
+        tried once the windows have slowed to TRADE_TRY_SHARE of their pace over the rounds after it (a pace of 0
+        kept as the trades' own would never be beaten while any window gains, and no trade would run again)."""
+        if gain > 0:
+            self.trade = gain / max(seconds, 1e-9)
+        else:
+            self.trade, self.first = None, None
+            self.rounds.clear()
 
     def window_pace(self) -> float:
         """The windows' gain a second over their last rounds."""
         return sum(g for g, _ in self.rounds) / max(sum(s for _, s in self.rounds), 1e-9)
 
     def trade_due(self) -> bool:
-        """Whether a trade should come next: the last one gained faster than the windows do now, or (none yet) the
-        windows have slowed to TRADE_TRY_SHARE of their first pace."""
+        """Whether a trade should come next: the last one gained faster than the windows do now, or (none yet, or
+        the last gained nothing) the windows have slowed to TRADE_TRY_SHARE of their first pace since."""
         if self.first is None:
             return False
         if self.trade is None:

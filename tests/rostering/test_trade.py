@@ -117,6 +117,26 @@ def test_the_pace_runs_a_first_trade_once_the_windows_slow_down_then_whichever_g
     assert pace.trade_due()  # the windows' (20 + 0) / 2 = 10 a second is slower than the last trade's 15
 
 
+def test_after_a_trade_that_gains_nothing_the_pace_starts_over_instead_of_never_trading_again() -> None:
+    """A failed trade's pace of 0 would never beat the windows' while any window gains: instead the next trade is
+    tried once the windows have slowed to a quarter of their pace over the rounds after it."""
+    pace = _Pace()
+    for gain in (100, 100, 20, 20):
+        pace.windows(gain, 1.0)
+    assert pace.trade_due()
+    pace.traded(0, 3.0)
+    assert not pace.trade_due()  # no window round since: their pace is not known
+    pace.windows(40, 1.0)
+    pace.windows(40, 1.0)
+    assert pace.first == 40 and not pace.trade_due()
+    pace.windows(5, 1.0)
+    assert not pace.trade_due()  # (40 + 5) / 2 = 22.5 a second: above a quarter of 40
+    pace.windows(5, 1.0)
+    assert pace.trade_due()  # 5 a second: at most a quarter; the windows still gain, yet a trade is tried again
+    pace.traded(30, 2.0)
+    assert pace.trade == 15 and pace.trade_due()  # one that gains is paced as before: 15 a second beats the windows' 5
+
+
 def test_a_trade_with_no_time_left_changes_nothing_and_counts_no_move() -> None:
     _, _, pol = polisher_from_precheck(tight_body())
     before = (pol.cost(), [list(r) for r in pol.days])
