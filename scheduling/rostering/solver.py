@@ -414,6 +414,19 @@ def _patterns_chosen(comp: Compiled, chosen: list[list[int]], z: list[dict] | No
     return out
 
 
+def _contract_room(comp: Compiled, chosen: list[list[int]], workable: list[list[list[int]]]) -> dict[str, Any]:
+    """How much of the staff's contract bands the roster leaves: people who cannot take one more of their shifts
+    without passing the top of their band, and the hours left below the tops. When nearly everyone is at the top,
+    the under-coverage is a shortage of hours (more hours or people would cover it), not of the optimiser's search."""
+    at_top, left = 0, 0
+    for p, info in enumerate(comp.staff):
+        room = info.contract_hi - sum(comp.options[oi].minutes for oi in chosen[p])
+        shortest = min((comp.options[oi].minutes for day in workable[p] for oi in day), default=None)
+        at_top += shortest is None or room < shortest
+        left += max(0, room)
+    return {"staff_at_contract_maximum": at_top, "contract_hours_left": left / 60}
+
+
 def _result(
     comp: Compiled,
     status: str,
@@ -495,6 +508,7 @@ def _result(
     kpis["under_coverage_beyond_able_agent_hours"] = sum(
         min(under[k], max(0, coverage[k].required - why[k]["able"])) for k in short
     ) * hours
+    kpis.update(_contract_room(comp, chosen, workable))
     kpis["time_total_seconds"] = round(clock.elapsed(), 3)  # last: the shortfall's why is part of the solve's time
     return RosterResult(status, assignments, coverage, kpis, violations, [], shortfall, patterns)
 

@@ -61,6 +61,23 @@ def test_contract_hours_within_tolerance(free: RosterResult) -> None:
         assert 2400 - 240 <= total <= 2400 + 240  # one week: the average week is the whole roster
 
 
+def test_staff_at_contract_maximum(free: RosterResult) -> None:
+    # 10-hour shifts in a 2,160-2,640-minute band: only 2,400 (four shifts) is reachable, so everyone is at the top.
+    assert free.kpis["staff_at_contract_maximum"] == 6
+    assert free.kpis["contract_hours_left"] == 0
+
+
+def test_contract_room_counts_people_below_the_top_of_their_band() -> None:
+    # One week, no demand, a 1,200-minute contract with 600 minutes' tolerance: 600, 1,200 or 1,800 minutes of
+    # 10-hour shifts keep the band; the KPIs must agree with the roster the solver returns, whichever it is.
+    res = solve(staff=staff_rows(1, contract_minutes_per_week=1200), required=lambda d, local: 0, limit=3,
+                rules={"contract_tolerance_minutes": 600})
+    worked = sum(minutes(a) for a in res.assignments)
+    assert res.violations == [] and worked < 1800  # demand 0: the top of the band is surplus only
+    assert res.kpis["contract_hours_left"] == pytest.approx((1800 - worked) / 60)
+    assert res.kpis["staff_at_contract_maximum"] == 0  # 600 minutes or more left: room for one more shift
+
+
 def test_breaks_inside_their_windows(free: RosterResult) -> None:
     for a in free.assignments:
         assert len(a.breaks) == 1
