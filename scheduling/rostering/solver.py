@@ -417,7 +417,7 @@ def _patterns_chosen(comp: Compiled, chosen: list[list[int]], z: list[dict] | No
 def _contract_room(comp: Compiled, chosen: list[list[int]], workable: list[list[list[int]]]) -> dict[str, Any]:
     """How much of the staff's contract bands the roster leaves: people who cannot take one more of their shifts
     without passing the top of their band, and the hours left below the tops. When nearly everyone is at the top,
-    the under-coverage is a shortage of hours (more hours or people would cover it), not of the optimiser's search."""
+    more cover anywhere costs cover elsewhere: more hours or people are what would add it outright."""
     at_top, left = 0, 0
     for p, info in enumerate(comp.staff):
         room = info.contract_hi - sum(comp.options[oi].minutes for oi in chosen[p])
