@@ -67,9 +67,10 @@ def get_rosters(
 def get_roster(roster_id: str, session: SessionDep) -> dict[str, Any]:
     """While solving: `progress` with elapsed seconds, best objective and bound. When done: `result` with
     `assignments`, `coverage` (per interval; with forecasts, predicted service per channel), `kpis` (gap against
-    an LP bound), `violations` (the independent audit: empty), and `conflicts`/`shortfall` (each short interval
-    with `why`: who could cover it and the rule keeping each of the others off) where the hard rules
-    or the workforce cannot meet the requirement."""
+    an LP bound; `staff_at_contract_maximum`: people who cannot take another shift inside their contract band, so
+    when it is everyone, more cover needs more hours or people), `violations` (the independent audit: empty), and
+    `conflicts`/`shortfall` (each short interval with `why`: who could cover it and the rule keeping each of the
+    others off) where the hard rules or the workforce cannot meet the requirement."""
     return _out(get_job_or_404(session, roster_id, "roster"))
 
 
