@@ -42,6 +42,11 @@ def test_roster_solve_audit_and_exports(client: TestClient) -> None:
     # The example's PCRO-001 ends a night at 07:00 on the first morning: 11 h rest before their next start.
     first = min(datetime.fromisoformat(a["start"]) for a in res["assignments"] if a["staff_id"] == "PCRO-001")
     assert first >= datetime.fromisoformat("2027-01-04T18:00:00+00:00")
+    # ... and covers 00:00-07:00 of it: on the phones in the coverage, as the previous period's.
+    carried = [c["interval_start"] for c in res["coverage"] if c["carried_in"] == 1]
+    assert (carried[0], carried[-1], len(carried)) == ("2027-01-04T00:00:00+00:00", "2027-01-04T06:30:00+00:00", 14)
+    assert all(c["scheduled"] >= c["carried_in"] for c in res["coverage"])
+    assert res["kpis"]["carried_in_agent_hours"] == 7.0
     csv = client.get(f"/v1/rosters/{rid}/export", params={"format": "csv"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.strip().splitlines()

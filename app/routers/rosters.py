@@ -66,7 +66,8 @@ def get_rosters(
 )
 def get_roster(roster_id: str, session: SessionDep) -> dict[str, Any]:
     """While solving: `progress` with elapsed seconds, best objective and bound. When done: `result` with
-    `assignments`, `coverage` (per interval; with forecasts, predicted service per channel), `kpis` (gap against
+    `assignments`, `coverage` (per interval, the previous period's shifts that run into the roster included as
+    `carried_in`; with forecasts, predicted service per channel), `kpis` (gap against
     an LP bound; `staff_at_contract_maximum`: people who cannot take another shift inside their contract band, so
     when it is everyone, more cover needs more hours or people), `violations` (the independent audit: empty), and
     `conflicts`/`shortfall` (each short interval with `why`: who could cover it and the rule keeping each of the

@@ -66,7 +66,8 @@ class StaffIn(_Strict):
         max_length=100,
         description="Shifts worked in the 14 days before the roster (the previous period), so that rest, "
         "consecutive days, days off and the weekly maximum hold across the boundary. Days before the roster "
-        "without a listed shift count as days off; without this list the roster starts clean.",
+        "without a listed shift count as days off; without this list the roster starts clean. A shift that runs "
+        "into the roster covers its first hours (on the phones, breaks unknown): coverage[].carried_in.",
     )
 
 

@@ -244,8 +244,9 @@ def _check_pattern(
 
 
 def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -> list[CoveragePoint]:
-    """Per interval of the roster: required, on the phones (working and not on a break) and on break; with skill
-    requirement rows, per skill the requirement and the people with the skill on the phones.
+    """Per interval of the roster: required, on the phones (working and not on a break, the previous period's
+    shifts that run into the roster included) and on break; with skill requirement rows, per skill the
+    requirement and the people with the skill on the phones.
 
     An agent counts in an interval only when present for all of it (shifts and breaks are on the grid)."""
     tz = ZoneInfo(request.timezone)
@@ -268,6 +269,15 @@ def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -
     # per skill: working and on break, as difference arrays, for the people who have it
     sk_working = {sk: [0] * (n + 1) for sk in skill_names}
     sk_breaking = {sk: [0] * (n + 1) for sk in skill_names}
+    # The previous period's shifts that run into the roster (``worked_before``): on the phones (their breaks are
+    # not known) wherever they cover a whole interval.
+    carried = [0] * (n + 1)
+    for s in request.staff:
+        for w in s.worked_before:
+            add(carried, w.start, w.end)
+            for sk in skill_names:
+                if sk in s.skills:
+                    add(sk_working[sk], w.start, w.end)
     for a in assignments:
         add(working, a.start, a.end)
         for b in a.breaks:
@@ -280,16 +290,17 @@ def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -
     required = {r.interval_start.astimezone(UTC): r.required for r in request.requirements if r.skill is None}
     skill_req = {(r.interval_start.astimezone(UTC), r.skill): r.required
                  for r in request.requirements if r.skill is not None}
-    out, w, br = [], 0, 0
+    out, w, br, c = [], 0, 0, 0
     run = dict.fromkeys(skill_names, 0)
     for k in range(n):
         w += working[k]
         br += breaking[k]
+        c += carried[k]
         t = start + k * step
         per_skill = {}
         for sk in skill_names:
             run[sk] += sk_working[sk][k] - sk_breaking[sk][k]
             per_skill[sk] = {"required": skill_req.get((t, sk), 0), "scheduled": run[sk]}
-        out.append(CoveragePoint(interval_start=t, required=required.get(t, 0), scheduled=w - br, on_break=br,
-                                 skills=per_skill))
+        out.append(CoveragePoint(interval_start=t, required=required.get(t, 0), scheduled=w - br + c, on_break=br,
+                                 skills=per_skill, carried_in=c))
     return out

@@ -93,6 +93,7 @@ class Compiled:
     step: timedelta
     n_intervals: int
     day_first: list[int]  # grid index of each local midnight, len days + 1
+    #: Agents this roster must put on the phones per interval: the request's requirement less ``carried``.
     required: list[int]
     options: list[Option]
     by_day: list[list[int]]
@@ -104,6 +105,11 @@ class Compiled:
     #: The distinct ``StaffInfo.skills`` sets (one empty set when there are no skill rows): count-based models key
     #: shifts by (option, class) when skills matter, since who works a shift then decides which requirements it meets.
     classes: list[frozenset[str]] = field(default_factory=lambda: [frozenset()])
+    #: Per interval, agents of the previous period (``worked_before``) still on shift for all of it: they cover
+    #: the roster's first hours, so ``required`` and ``skill_required`` are net of them (``skill_carried``: those
+    #: with each skill). Their breaks are not known; they count as on the phones throughout.
+    carried: list[int] = field(default_factory=list)
+    skill_carried: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def skill_names(self) -> list[str]:
@@ -172,6 +178,25 @@ def _covered(span_start: datetime, span_end: datetime, periods: list[Period]) ->
         if cursor >= span_end:
             return True
     return cursor >= span_end
+
+
+def _carried_in(
+    request: RosterRequest, t0: datetime, step: timedelta, n: int, skills: list[str]
+) -> tuple[list[int], dict[str, list[int]]]:
+    """Per grid interval, the previous period's shifts (``worked_before``) that run through all of it, in total and
+    per skill with requirement rows: a night that ends at 07:00 on the first morning covers 00:00-07:00."""
+    carried = [0] * n
+    per_skill = {sk: [0] * n for sk in skills}
+    for s in request.staff:
+        mine = [per_skill[sk] for sk in skills if sk in s.skills]
+        for w in s.worked_before:
+            first = max(0, -(-(w.start - t0) // step))  # the first whole interval inside the shift
+            last = min(n, (w.end - t0) // step)
+            for k in range(first, last):
+                carried[k] += 1
+                for arr in mine:
+                    arr[k] += 1
+    return carried, per_skill
 
 
 def compile_request(request: RosterRequest) -> Compiled:
@@ -280,6 +305,10 @@ def compile_request(request: RosterRequest) -> Compiled:
             info.prior_minutes[d] = info.prior_minutes.get(d, 0) + round((w.end - w.start) / timedelta(minutes=1))
         staff.append(info)
 
+    carried, skill_carried = _carried_in(request, t0, step, n, sorted(skill_required))
+    required = [max(0, r - c) for r, c in zip(required, carried, strict=True)]
+    for sk, arr in skill_required.items():
+        skill_required[sk] = [max(0, r - c) for r, c in zip(arr, skill_carried[sk], strict=True)]
     classes = sorted({info.skills for info in staff}, key=sorted) or [frozenset()]
     for info in staff:
         info.cls = classes.index(info.skills)
@@ -297,6 +326,8 @@ def compile_request(request: RosterRequest) -> Compiled:
         pattern_letters=pattern_letters,
         skill_required=skill_required,
         classes=classes,
+        carried=carried,
+        skill_carried=skill_carried,
     )
     for info in staff:  # every option allowed templates, unavailability and rest leave them (pattern letters not
         # applied: a wider set, so the narrowed band holds whichever pattern and offset they follow)

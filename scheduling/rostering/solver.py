@@ -448,12 +448,18 @@ def _result(
     hours = req.interval_minutes / 60
     under = [max(0, c.required - c.scheduled) for c in coverage]
     over = [max(0, c.scheduled - c.required) for c in coverage]
-    cost = coverage_cost([c.required for c in coverage], [c.scheduled for c in coverage])
-    cost += skill_coverage_cost(comp, {s: [c.skills[s]["scheduled"] for c in coverage] for s in comp.skill_names})
+    # The objective's own figure, as the solver and the LP bound count it: the requirement net of the previous
+    # period's people (``Compiled.carried``), against this roster's people alone.
+    cost = coverage_cost(comp.required, [c.scheduled - c.carried_in for c in coverage])
+    cost += skill_coverage_cost(comp, {
+        s: [c.skills[s]["scheduled"] - k for c, k in zip(coverage, comp.skill_carried[s], strict=True)]
+        for s in comp.skill_names
+    })
     kpis: dict[str, Any] = {
         "required_agent_hours": sum(c.required for c in coverage) * hours,
         "scheduled_agent_hours": sum(c.scheduled for c in coverage) * hours,
         "on_break_agent_hours": sum(c.on_break for c in coverage) * hours,
+        "carried_in_agent_hours": sum(c.carried_in for c in coverage) * hours,
         "under_coverage_agent_hours": sum(under) * hours,
         "over_coverage_agent_hours": sum(over) * hours,
         "intervals_short": sum(1 for u in under if u > 0),
@@ -489,7 +495,7 @@ def _result(
     why = explain_shortfall(comp, workable, chosen, short)
     shortfall = [
         {"interval_start": coverage[k].interval_start, "skill": None, "required": coverage[k].required,
-         "scheduled": coverage[k].scheduled, "short": under[k], "why": why[k]}
+         "scheduled": coverage[k].scheduled, "carried_in": coverage[k].carried_in, "short": under[k], "why": why[k]}
         for k in short
     ]
     for s in comp.skill_names:  # a skill's short intervals: who with the skill could cover them, and why not
@@ -498,15 +504,15 @@ def _result(
         why_s = explain_shortfall(comp, workable, chosen, short_s, [s in p.skills for p in comp.staff])
         shortfall += [
             {"interval_start": coverage[k].interval_start, "skill": s, "required": points[k]["required"],
-             "scheduled": points[k]["scheduled"], "short": points[k]["required"] - points[k]["scheduled"],
-             "why": why_s[k]}
+             "scheduled": points[k]["scheduled"], "carried_in": comp.skill_carried[s][k],
+             "short": points[k]["required"] - points[k]["scheduled"], "why": why_s[k]}
             for k in short_s
         ]
     shortfall.sort(key=lambda e: (e["interval_start"], e["skill"] or ""))
     # The part of the shortfall beyond everyone able to work then: more people (or templates) would cover it, where
     # the rest is people held off by their rules or hours (each entry's why says which).
     kpis["under_coverage_beyond_able_agent_hours"] = sum(
-        min(under[k], max(0, coverage[k].required - why[k]["able"])) for k in short
+        min(under[k], max(0, comp.required[k] - why[k]["able"])) for k in short
     ) * hours
     kpis.update(_contract_room(comp, chosen, workable))
     kpis["time_total_seconds"] = round(clock.elapsed(), 3)  # last: the shortfall's why is part of the solve's time

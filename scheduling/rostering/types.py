@@ -185,14 +185,16 @@ class Assignment:
 @dataclass(frozen=True)
 class CoveragePoint:
     """Per interval: required agents, agents on the phones (working and not on a break) and agents on break;
+    ``carried_in``: of those on the phones, people still on a shift of the previous period (``worked_before``);
     ``skills``, where the request has skill requirements: per skill, {"required", "scheduled"} for the people on
-    the phones who have it."""
+    the phones who have it (the previous period's included)."""
 
     interval_start: datetime
     required: int
     scheduled: int
     on_break: int
     skills: dict[str, dict[str, int]] = field(default_factory=dict)
+    carried_in: int = 0
 
 
 @dataclass(frozen=True)

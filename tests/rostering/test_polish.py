@@ -72,10 +72,13 @@ def test_polish_keeps_every_hard_rule_and_its_state_matches_a_recount(moves: str
     chosen, breaks = pol.roster(), pol.breaks()
     assignments = _assignments(comp, chosen, breaks)
     assert audit_roster(request, assignments) == []
-    # The incremental phones count and cost equal a recount from the dated roster, and a fresh start from it.
+    # The incremental phones count and cost equal a recount from the dated roster, and a fresh start from it
+    # (this roster's people: staff[0]'s previous night is in the coverage as carried_in, the requirement net of it).
     coverage = roster_coverage(request, assignments)
-    assert list(pol.on[: comp.n_intervals]) == [c.scheduled for c in coverage]
-    recount = coverage_cost([c.required for c in coverage], [c.scheduled for c in coverage])
+    assert sum(c.carried_in for c in coverage) == 28
+    ours = [c.scheduled - c.carried_in for c in coverage]
+    assert list(pol.on[: comp.n_intervals]) == ours
+    recount = coverage_cost(comp.required, ours)
     assert pol.cost() == recount + pol.soft_cost()
     workable = [workable_options(comp, p) for p in comp.staff]
     assert Polisher(comp, workable, chosen, breaks).cost() == stats.cost_end

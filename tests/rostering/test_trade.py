@@ -88,7 +88,8 @@ def test_a_trade_solve_stops_when_told() -> None:
 
 
 def test_windows_with_trades_keep_every_rule_and_trades_run_and_gain(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scheduling.rostering.polish.TRADE_TRY_SHARE", 1e9)  # a trade once two rounds are in
+    monkeypatch.setattr("scheduling.rostering.polish.TRADE_TRY_SHARE", 1e9)  # a trade once a round is in (the
+    monkeypatch.setattr("scheduling.rostering.polish.PACE_ROUNDS", 1)  # first two windows), time left to solve it
     request, comp, pol = polisher_from_precheck(tight_body())
     start = pol.cost()
     stop = time.monotonic() + 6.0

@@ -35,9 +35,10 @@ def _audited(request: RosterRequest, comp: Compiled, pol: Polisher) -> None:
     assignments = _assignments(comp, chosen, breaks)
     assert audit_roster(request, assignments) == []
     coverage = roster_coverage(request, assignments)
-    assert list(pol.on[: comp.n_intervals]) == [c.scheduled for c in coverage]
+    ours = [c.scheduled - c.carried_in for c in coverage]  # this roster's people (the requirement is net of the rest)
+    assert list(pol.on[: comp.n_intervals]) == ours
     if not comp.skill_names:
-        recount = coverage_cost([c.required for c in coverage], [c.scheduled for c in coverage])
+        recount = coverage_cost(comp.required, ours)
         assert pol._cost_span(0, pol.n) == recount
     workable = [workable_options(comp, p) for p in comp.staff]
     assert Polisher(comp, workable, chosen, breaks).cost() == pol.cost()

@@ -105,3 +105,54 @@ def test_pre_check_rosters_respect_each_persons_previous_period() -> None:
     assert conflicts == []
     roster = _assignments(comp, [s or [] for s in schedules], None)
     assert [v for v in audit_roster(req, roster) if v.rule != "breaks"] == []
+
+
+def test_a_night_that_runs_into_the_roster_covers_its_first_hours() -> None:
+    # P1's night of the day before ends at 07:00 on day 0: the coverage counts them on the phones 00:00-07:00
+    # (carried_in), those intervals are not short, and the KPI adds up the 7 agent-hours.
+    result = solve_roster(parse_request(body([period(-1, "21:00")])))
+    assert result.violations == []
+    tz_hours = {c.interval_start: c for c in result.coverage}
+    for k in range(28):  # the 28 quarter-hours 00:00-07:00 of day 0
+        c = tz_hours[at(0, "00:00") + timedelta(minutes=15 * k)]
+        assert (c.carried_in, c.scheduled) == (1, 1), c
+    assert tz_hours[at(0, "07:00")].carried_in == 0
+    assert result.kpis["carried_in_agent_hours"] == 7.0
+    assert not [e for e in result.shortfall if e["interval_start"] < at(0, "07:00")]
+    clean = solve_roster(parse_request(body([])))  # without the previous period the same hours are short
+    assert len([e for e in clean.shortfall if e["interval_start"] < at(0, "06:00")]) == 24
+
+
+def test_the_optimiser_counts_the_previous_periods_cover() -> None:
+    # One day; P2 works exactly one 10-h shift: 00:00-10:00 or 14:00-24:00. Needed: one agent 00:00-10:00 and one
+    # 14:00-22:00. P1's night runs to 07:00, so the early would add only 3 h of cover, the late 8 h: the late is
+    # the better roster (blind to P1's night, the early's 10 h would win).
+    templates = [template("early", "00:00", "00:00", 600), template("late", "14:00", "14:00", 600)]
+    staff = [{"id": "P1", "contract_minutes_per_week": 0, "worked_before": [period(-1, "21:00")]},
+             {"id": "P2", "contract_minutes_per_week": 4200}]
+
+    def need(_day: int, local: datetime) -> int:
+        return 1 if local.hour < 10 or 14 <= local.hour < 22 else 0
+
+    b = request_body(START, 1, templates, staff, need, time_limit_seconds=10,
+                     rules={"contract_tolerance_minutes": 0})
+    result = solve_roster(parse_request(b))
+    assert result.violations == []
+    assert [(a.staff_id, a.template) for a in result.assignments] == [("P2", "late")]
+    assert result.kpis["under_coverage_agent_hours"] == 3.0  # 07:00-10:00
+    assert result.kpis["gap"] is not None and result.kpis["gap"] >= -1e-9  # the LP bound counts P1's night too
+
+
+def test_previous_period_cover_counts_for_skills() -> None:
+    from scheduling.rostering.grid import compile_request
+
+    b = body([period(-1, "21:00")])
+    b["staff"][0]["skills"] = ["999"]
+    b["requirements"] += [{"interval_start": at(0, "01:00").isoformat(), "required": 2, "skill": "999"}]
+    comp = compile_request(parse_request(b))
+    k = comp.index_of(at(0, "01:00"))
+    assert comp.carried[k] == 1 and comp.skill_carried["999"][k] == 1
+    assert comp.required[k] == 0 and comp.skill_required["999"][k] == 1  # net of P1's night
+    result = solve_roster(parse_request(b))
+    entry = next(e for e in result.shortfall if e["skill"] == "999" and e["interval_start"] == at(0, "01:00"))
+    assert (entry["scheduled"], entry["carried_in"], entry["short"]) == (1, 1, 1)
