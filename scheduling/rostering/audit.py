@@ -243,6 +243,17 @@ def _check_pattern(
     return out
 
 
+def _merged(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of time spans, as disjoint sorted spans."""
+    out: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(spans):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -> list[CoveragePoint]:
     """Per interval of the roster: required, on the phones (working and not on a break, the previous period's
     shifts that run into the roster included) and on break; with skill requirement rows, per skill the
@@ -273,11 +284,11 @@ def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -
     # not known) wherever they cover a whole interval.
     carried = [0] * (n + 1)
     for s in request.staff:
-        for w in s.worked_before:
-            add(carried, w.start, w.end)
+        for lo, hi in _merged((w.start, w.end) for w in s.worked_before):  # a person counts once where they overlap
+            add(carried, lo, hi)
             for sk in skill_names:
                 if sk in s.skills:
-                    add(sk_working[sk], w.start, w.end)
+                    add(sk_working[sk], lo, hi)
     for a in assignments:
         add(working, a.start, a.end)
         for b in a.breaks:

@@ -189,13 +189,14 @@ def _carried_in(
     per_skill = {sk: [0] * n for sk in skills}
     for s in request.staff:
         mine = [per_skill[sk] for sk in skills if sk in s.skills]
+        on: set[int] = set()  # a set: a person counts once where their listed shifts overlap
         for w in s.worked_before:
             first = max(0, -(-(w.start - t0) // step))  # the first whole interval inside the shift
-            last = min(n, (w.end - t0) // step)
-            for k in range(first, last):
-                carried[k] += 1
-                for arr in mine:
-                    arr[k] += 1
+            on.update(range(first, min(n, (w.end - t0) // step)))
+        for k in on:
+            carried[k] += 1
+            for arr in mine:
+                arr[k] += 1
     return carried, per_skill
 
 

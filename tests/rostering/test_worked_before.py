@@ -156,3 +156,13 @@ def test_previous_period_cover_counts_for_skills() -> None:
     result = solve_roster(parse_request(b))
     entry = next(e for e in result.shortfall if e["skill"] == "999" and e["interval_start"] == at(0, "01:00"))
     assert (entry["scheduled"], entry["carried_in"], entry["short"]) == (1, 1, 1)
+
+
+def test_a_person_counts_once_where_their_previous_shifts_overlap() -> None:
+    from scheduling.rostering import roster_coverage
+    from scheduling.rostering.grid import compile_request
+
+    req = parse_request(body([period(-1, "21:00"), period(-1, "23:00", 360)]))  # 21:00-07:00 and 23:00-05:00
+    comp = compile_request(req)
+    assert max(comp.carried) == 1 and sum(comp.carried) == 28
+    assert [c.carried_in for c in roster_coverage(req, [])][:29] == [1] * 28 + [0]
