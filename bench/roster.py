@@ -25,8 +25,9 @@ to its establishment on paper. Staff are synthetic (seeded): 75% full-time (37 h
 nights, 15% part-time (22.2 h) on 6-8 h day templates; 12% take a week's leave, 5% a training day, 10%
 prefer weekends off. Templates: scheduling.rostering.examples.control_room_templates (13, 6-12 h).
 "of which no shift can cover": requirement above the number of people with some workable shift over the
-interval (the roster's first hours, before any shift of the roster can start, mostly): every roster and the LP
-bound pay it, so it is shown apart. "LP optimum's own under": the under-coverage at the LP optimum of the solver's
+interval (the roster's first hours, before any shift of the roster can start, mostly: the instances give no
+previous period, whose nights would cover them as worked_before): every roster and the LP bound pay it, so it
+is shown apart. "LP optimum's own under": the under-coverage at the LP optimum of the solver's
 weighted objective (under-coverage 1,000 x w(t), w(t) from 1 at night to 4 at the peak, against 100 per surplus
 agent-interval), which leaves quiet intervals short to cover peaks (with w(t) = 1 and surplus at 10 or less its under
 equals the bound: research log, "Why the LP optimum leaves 263.3 h"); the "LP lower bound" minimises under-coverage
