@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import csv as csvlib
+import io
 import time
 from datetime import datetime, timedelta
 
@@ -57,6 +59,17 @@ def test_roster_solve_audit_and_exports(client: TestClient) -> None:
     assert ics.text.count("BEGIN:VEVENT") == sum(a["staff_id"] == person for a in res["assignments"])
     assert client.get(f"/v1/rosters/{rid}/export", params={"format": "ics", "staff_id": "nobody"}).status_code == 422
     assert client.get(f"/v1/rosters/{rid}/export", params={"format": "pdf"}).status_code == 422
+    cov = client.get(f"/v1/rosters/{rid}/export", params={"format": "coverage"})
+    assert cov.status_code == 200 and cov.headers["content-type"].startswith("text/csv")
+    rows = list(csvlib.DictReader(io.StringIO(cov.text)))
+    assert len(rows) == len(res["coverage"])
+    for row, c in zip(rows, res["coverage"], strict=True):
+        assert row["interval_start"] == c["interval_start"]
+        assert datetime.fromisoformat(row["local_start"]) == datetime.fromisoformat(c["interval_start"])
+        assert [int(row[k]) for k in ("required", "scheduled", "carried_in", "on_break")] == [
+            c["required"], c["scheduled"], c["carried_in"], c["on_break"]]
+        assert int(row["short"]) - int(row["surplus"]) == c["required"] - c["scheduled"]
+    assert sum(int(r["short"]) for r in rows) / 2 == res["kpis"]["under_coverage_agent_hours"]
     viewer = with_role(TestClient(client.app), "viewer")
     assert viewer.get(f"/v1/rosters/{rid}").status_code == 200
     assert viewer.post("/v1/rosters", json=example()).status_code == 403
@@ -232,6 +245,14 @@ def test_roster_from_forecasts_reports_service(client: TestClient) -> None:
         assert iv["abandon_rate"] == pytest.approx(c["channels"]["101"]["abandon_rate"], rel=1e-4, abs=1e-6)
         assert iv["service_level"] == pytest.approx(c["channels"]["101"]["service_level"], rel=1e-4, abs=1e-6)
     assert ab["total_abandoned"] == pytest.approx(res["service"]["101"]["expected_abandoned"], rel=1e-4)
+    # The coverage export carries each channel's predicted service per interval.
+    cov = client.get(f"/v1/rosters/{done['id']}/export", params={"format": "coverage"}).text
+    rows = list(csvlib.DictReader(io.StringIO(cov)))
+    assert {"999_service_level", "101_abandon_rate", "101_expected_abandoned"} <= set(rows[0])
+    for row, c in zip(rows, res["coverage"], strict=True):
+        got = row["101_abandon_rate"]
+        want = c["channels"]["101"]["abandon_rate"]
+        assert (got == "" and want is None) or float(got) == pytest.approx(want)
     body["forecasts"] = {"999": ids["101"]}
     r = client.post("/v1/rosters", json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "forecasts.999"
@@ -303,3 +324,14 @@ def test_abandonment_of_a_roster_on_a_coarser_forecast_grid(client: TestClient) 
     wait_done(client, later)
     r = client.post(f"/v1/forecasts/{later}/abandonment", json={"roster_id": rid, "patience_seconds": 120})
     assert r.status_code == 422 and "covers none" in r.json()["errors"][0]["message"]
+
+
+def test_coverage_export_tells_the_two_one_oclocks_of_the_autumn_change_apart() -> None:
+    from app.services.rosters import export_coverage_csv
+
+    # 2027-10-31, Europe/London: 00:00 and 01:00 UTC are both 01:00 local, first in BST then in GMT.
+    coverage = [{"interval_start": f"2027-10-31T0{h}:00:00+00:00", "required": 3, "scheduled": s, "on_break": 0,
+                 "carried_in": 0, "skills": {}} for h, s in ((0, 2), (1, 4))]
+    rows = list(csvlib.DictReader(io.StringIO(export_coverage_csv({"coverage": coverage}, "Europe/London"))))
+    assert [r["local_start"] for r in rows] == ["2027-10-31T01:00:00+01:00", "2027-10-31T01:00:00+00:00"]
+    assert [(r["short"], r["surplus"]) for r in rows] == [("1", "0"), ("0", "1")]

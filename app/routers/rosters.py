@@ -99,10 +99,15 @@ def cancel_roster(roster_id: str, request: Request, session: SessionDep) -> dict
 def export_roster(
     roster_id: str,
     session: SessionDep,
-    format: Annotated[Literal["csv", "ics"], Query(description="csv: every shift; ics: a calendar feed")] = "csv",
+    format: Annotated[
+        Literal["csv", "ics", "coverage"],
+        Query(description="csv: every shift; ics: a calendar feed; coverage: a CSV row per interval"),
+    ] = "csv",
     staff_id: Annotated[str | None, Query(max_length=64, description="ics: one person's feed")] = None,
 ) -> Response:
-    """CSV for rota tools (one row per shift, with breaks), or an iCalendar feed (one person's with staff_id)."""
+    """CSV for rota tools (one row per shift, with breaks), an iCalendar feed (one person's with staff_id), or the
+    coverage as CSV (one row per interval: required, on the phones, short, per skill and, with forecasts, the
+    predicted service per channel), for a spreadsheet."""
     job = get_job_or_404(session, roster_id, "roster")
     if job.status != "done" or not job.result:
         raise ApiError(409, f"roster {roster_id} is {job.status}, not done")
@@ -111,6 +116,12 @@ def export_roster(
         known = {s["id"] for s in job.params["request"]["staff"]}
         if staff_id not in known:
             raise invalid("staff_id", f"no staff member {staff_id!r} in this roster")
+    if format == "coverage":
+        return Response(
+            svc.export_coverage_csv(result, job.params["request"].get("timezone", "Europe/London")),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="roster-{roster_id}-coverage.csv"'},
+        )
     if format == "csv":
         return Response(
             svc.export_csv(result),

@@ -269,6 +269,35 @@ def export_csv(result: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
+def export_coverage_csv(result: dict[str, Any], timezone: str) -> str:
+    """One row per interval, for a spreadsheet: its start in UTC and in the roster's local time (the offset tells
+    the two 01:00s of the autumn change apart), required, on the phones (the previous period's included,
+    ``carried_in`` of them), on break, short and surplus; per skill row its required and on the phones; with
+    forecasts, per channel the predicted service level, abandon rate and calls abandoned."""
+    tz = ZoneInfo(timezone)
+    coverage = result.get("coverage", [])
+    skills = sorted({s for c in coverage for s in c.get("skills", {})})
+    channels = sorted({ch for c in coverage for ch in c.get("channels", {})})
+    per_channel = ("service_level", "abandon_rate", "expected_abandoned")
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["interval_start", "local_start", "required", "scheduled", "carried_in", "on_break", "short", "surplus",
+                *(f"{s}_{k}" for s in skills for k in ("required", "scheduled")),
+                *(f"{ch}_{k}" for ch in channels for k in per_channel)])
+    for c in coverage:
+        start = datetime.fromisoformat(c["interval_start"])
+        sk = c.get("skills", {})
+        ch = c.get("channels", {})
+        w.writerow([
+            c["interval_start"], start.astimezone(tz).isoformat(), c["required"], c["scheduled"],
+            c.get("carried_in", 0), c["on_break"], max(0, c["required"] - c["scheduled"]),
+            max(0, c["scheduled"] - c["required"]),
+            *(sk.get(s, {}).get(k, "") for s in skills for k in ("required", "scheduled")),
+            *("" if (v := ch.get(name, {}).get(k)) is None else v for name in channels for k in per_channel),
+        ])
+    return buf.getvalue()
+
+
 def _ics_time(ts: str) -> str:
     return datetime.fromisoformat(ts).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
