@@ -161,6 +161,11 @@ def _bad(**change: object) -> dict:
             _bad(staff__0__worked_before=[{"start": "2027-01-05T07:00:00+00:00", "end": "2027-01-05T17:00:00+00:00"}]),
             "staff[0].worked_before[0].start",
         ),
+        (_bad(staff__1__published=[{"template": "early", "start": "2027-01-05T06:10:00+00:00"}]),
+         "staff[1].published[0].start"),
+        (_bad(staff__1__published=[{"template": "nosuch", "start": "2027-01-05T06:00:00+00:00"}]),
+         "staff[1].published[0].template"),
+        (_bad(weights={"keep_published": -1}), "weights.keep_published"),
         (_bad(requirements=None), "requirements"),
         (_bad(requirements__5__skill="dispatch"), "requirements[5].skill"),
         (_bad(staff=[{"id": f"P{i}", "contract_minutes_per_week": 2220} for i in range(1001)]), "staff"),
@@ -335,3 +340,15 @@ def test_coverage_export_tells_the_two_one_oclocks_of_the_autumn_change_apart() 
     rows = list(csvlib.DictReader(io.StringIO(export_coverage_csv({"coverage": coverage}, "Europe/London"))))
     assert [r["local_start"] for r in rows] == ["2027-10-31T01:00:00+01:00", "2027-10-31T01:00:00+00:00"]
     assert [(r["short"], r["surplus"]) for r in rows] == [("1", "0"), ("0", "1")]
+
+
+def test_re_roster_with_a_published_roster(client: TestClient) -> None:
+    body = example(time_limit_seconds=5)
+    body["staff"][1]["published"] = [{"template": "early", "start": "2027-01-05T06:00:00+00:00"}]
+    r = client.post("/v1/rosters", json=body)
+    assert r.status_code == 202, r.text
+    done = wait_roster(client, r.json()["id"])
+    assert done["status"] == "done", done
+    changes = done["result"]["kpis"]["published_changes"]
+    assert changes["kept"] + changes["moved"] + changes["dropped"] == 1
+    assert done["result"]["violations"] == []

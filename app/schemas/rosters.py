@@ -43,6 +43,13 @@ class PeriodIn(_Strict):
     end: AwareDatetime
 
 
+class PublishedShiftIn(_Strict):
+    """A shift of the published roster being re-rostered: template name and start (a start time of the template)."""
+
+    template: str = Field(min_length=1, max_length=64)
+    start: AwareDatetime
+
+
 class PrefersIn(_Strict):
     """Soft wishes: templates liked, days preferred off (weekday names or ISO dates)."""
 
@@ -61,6 +68,14 @@ class StaffIn(_Strict):
     prefers: PrefersIn | None = None
     pattern: str | None = Field(None, max_length=40, description='A pattern name, or "auto".')
     pattern_offset: int | None = Field(None, ge=0, le=365)
+    published: list[PublishedShiftIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Re-rostering: the person's shifts in the published roster for these days (days not listed were "
+        "days off). The optimiser keeps them where it can; each day changed (a shift moved, dropped or added) costs "
+        "weights.keep_published x 1,000 units, as much as one agent short for one quiet interval. The result's "
+        "kpis.published_changes counts what changed.",
+    )
     worked_before: list[PeriodIn] = Field(
         default_factory=list,
         max_length=100,
@@ -88,6 +103,7 @@ class WeightsIn(_Strict):
     weekend_fairness: float = Field(1.0, ge=0, le=1000)
     stable_starts: float = Field(1.0, ge=0, le=1000)
     preferences: float = Field(1.0, ge=0, le=1000)
+    keep_published: float = Field(1.0, ge=0, le=1000, description="Re-rostering: per day changed from published.")
 
 
 class PatternIn(_Strict):

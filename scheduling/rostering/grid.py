@@ -79,6 +79,9 @@ class StaffInfo:
     prior_minutes: dict[int, int] = field(default_factory=dict)
     preferred_templates: frozenset[int] = frozenset()
     preferred_off_days: frozenset[int] = frozenset()
+    #: The published roster being re-rostered (``Staff.published``): per local day the option the person was
+    #: published on; days missing were published off. Empty: nothing published for this person.
+    published: dict[int, int] = field(default_factory=dict)
     skills: frozenset[str] = frozenset()  # of the skills the request has requirements for, those this person has
     cls: int = 0  # index of ``skills`` in Compiled.classes
 
@@ -263,6 +266,7 @@ def compile_request(request: RosterRequest) -> Compiled:
         {letter: frozenset(names[t] for t in tpls) for letter, tpls in pat.letters.items()} for pat in request.patterns
     ]
     weeks = request.days / 7
+    option_at = {(o.template, o.start): o.idx for o in options}  # a published shift is one of these (validation)
     staff: list[StaffInfo] = []
     for si, s in enumerate(request.staff):
         allowed = (
@@ -296,6 +300,9 @@ def compile_request(request: RosterRequest) -> Compiled:
             preferred_off_days=frozenset(_preferred_days(s, request)),
             skills=frozenset(s.skills) & frozenset(skill_required),
         )
+        for ps in s.published:
+            oi = option_at[(names[ps.template], ps.start)]
+            info.published[options[oi].day] = oi
         info.pattern_choices = _pattern_choices(s, request)
         rest = timedelta(minutes=request.rules.min_rest_minutes)
         info.rest_blocked = frozenset(

@@ -32,6 +32,10 @@ OVER_UNIT = 100
 #: Soft rules, multiplied by the request's weights: per shift of spread (max - min) in nights / weekend shifts
 #: across staff, per interval of change between consecutive days' start times, per unmet preference.
 FAIRNESS_UNIT, STABLE_UNIT, PREFERENCE_UNIT = 40, 1, 20
+#: Re-rostering a published roster (``Staff.published``), multiplied by ``weights.keep_published``: per day a
+#: person's shift differs from the published one (moved, dropped or added), as much as one agent short for one
+#: interval of the quietest weight: the roster changes someone's day only where it covers more than that.
+KEEP_UNIT = 1000
 
 #: Hard-rule families, as named in conflict diagnoses.
 FAMILIES = (
@@ -621,7 +625,7 @@ def build_assignment_model(
         add_fairness(model, comp, people, _is_weekend, round(FAIRNESS_UNIT * w.weekend_fairness), "weekend",
                      spreads, (fixed_ranges or {}).get("weekend")),
         add_stable_starts(model, comp, people, round(STABLE_UNIT * w.stable_starts)),
-        add_preferences(comp, people, round(PREFERENCE_UNIT * w.preferences)),
+        add_preferences(comp, people, round(PREFERENCE_UNIT * w.preferences), round(KEEP_UNIT * w.keep_published)),
     ]
     soft_cost = cp_model.LinearExpr.sum([s for s in soft if s is not None])
     model.minimize(coverage_cost + soft_cost)
@@ -757,17 +761,29 @@ def add_stable_starts(model: cp_model.CpModel, comp: Compiled, people: list[Pers
     return unit * cp_model.LinearExpr.sum(terms) if terms else None
 
 
-def add_preferences(comp: Compiled, people: list[PersonVars], unit: int) -> Any:
-    """Soft: shifts of templates a person did not list as preferred, and shifts on their preferred days off."""
-    if unit <= 0:
+def preference_cost(info: StaffInfo, o: Option, unit: int, keep_unit: int) -> int:
+    """Soft cost of person ``info`` working option ``o``: ``unit`` for a template they did not list as preferred
+    and again on a preferred day off; with a published roster (re-rostering), ``keep_unit`` on a day they were
+    published off and minus ``keep_unit`` for the very shift they were published on. A per-option price is what
+    every model and move here takes; it differs from "keep_unit per changed day" only by a constant per person."""
+    cost = unit * ((bool(info.preferred_templates) and o.template not in info.preferred_templates)
+                   + (o.day in info.preferred_off_days))
+    if info.published and keep_unit:
+        published = info.published.get(o.day)
+        cost += keep_unit if published is None else -keep_unit if published == o.idx else 0
+    return cost
+
+
+def add_preferences(comp: Compiled, people: list[PersonVars], unit: int, keep_unit: int = 0) -> Any:
+    """Soft: ``preference_cost`` of every shift chosen."""
+    if unit <= 0 and keep_unit <= 0:
         return None
-    terms = []
+    terms, coefs = [], []
     for p, pv in enumerate(people):
         info = comp.staff[p]
         for oi, v in pv.a.items():
-            o: Option = comp.options[oi]
-            if info.preferred_templates and o.template not in info.preferred_templates:
+            c = preference_cost(info, comp.options[oi], unit, keep_unit)
+            if c:
                 terms.append(v)
-            if o.day in info.preferred_off_days:
-                terms.append(v)
-    return unit * cp_model.LinearExpr.sum(terms) if terms else None
+                coefs.append(c)
+    return cp_model.LinearExpr.weighted_sum(terms, coefs) if terms else None

@@ -36,6 +36,7 @@ from ortools.sat.python import cp_model
 from scheduling.rostering.grid import Compiled, pattern_followed
 from scheduling.rostering.model import (
     FAIRNESS_UNIT,
+    KEEP_UNIT,
     OVER_UNIT,
     PREFERENCE_UNIT,
     STABLE_UNIT,
@@ -44,6 +45,7 @@ from scheduling.rostering.model import (
     add_person,
     add_stable_starts,
     interval_weights,
+    preference_cost,
 )
 from scheduling.rostering.trade import (
     TRADE_LP_SECONDS,
@@ -307,6 +309,7 @@ class Polisher:
         iv = comp.request.interval_minutes
         self.slot = [o.start_minute // iv for o in comp.options]
         self.pref_unit = round(PREFERENCE_UNIT * weights.preferences)
+        self.keep_unit = round(KEEP_UNIT * weights.keep_published)
         self.stable_unit = round(STABLE_UNIT * weights.stable_starts)
         self.fair: list[tuple[int, list[bool], list[bool]]] = []  # (unit, option test, person eligible)
         for unit, test in (
@@ -395,14 +398,10 @@ class Polisher:
         return total
 
     def _pref(self, p: int, oi: int) -> int:
-        if not self.pref_unit or oi == OFF:
+        """``model.preference_cost`` of person p on option oi (0 off)."""
+        if oi == OFF or not (self.pref_unit or self.keep_unit):
             return 0
-        info = self.comp.staff[p]
-        o = self.comp.options[oi]
-        bad = (bool(info.preferred_templates) and o.template not in info.preferred_templates) + (
-            o.day in info.preferred_off_days
-        )
-        return self.pref_unit * bad
+        return preference_cost(self.comp.staff[p], self.comp.options[oi], self.pref_unit, self.keep_unit)
 
     def _candidates(self, p: int, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Person p's options on day d as positions in the day table, and their preference costs."""
@@ -710,6 +709,22 @@ class Polisher:
         self._clear(p)
         self._put_back(p, old, old_brk)
         return None
+
+    def adopt_published(self) -> int:
+        """Re-rostering: give each person with published shifts (``StaffInfo.published``) their published roster,
+        less the days whose shift is no longer workable (leave, rest, allowed templates), wherever that keeps every
+        hard rule (``apply_person``); kept only if the objective, the cost of each change included, is then lower.
+        The decomposition before the polish knows nothing of the published roster, and one-person moves back to
+        it from a roster built without it rarely pay alone. Returns how many people were given theirs."""
+        before, snap, adopted = self.cost(), self._snapshot(), 0
+        for p, info in enumerate(self.comp.staff):
+            if info.published:
+                row = [oi for d, oi in sorted(info.published.items()) if oi in self.workable[p][d]]
+                adopted += self.apply_person(p, row, lambda _change: True) is not None
+        if adopted and self.cost() >= before:
+            self._restore(snap)
+            return 0
+        return adopted
 
     def keep_window(
         self, wm: WindowModel, values: np.ndarray | None, objective: float, accept: Callable[[int], bool]

@@ -427,6 +427,27 @@ def _contract_room(comp: Compiled, chosen: list[list[int]], workable: list[list[
     return {"staff_at_contract_maximum": at_top, "contract_hours_left": left / 60}
 
 
+def _published_changes(comp: Compiled, chosen: list[list[int]]) -> dict[str, int]:
+    """Against the published roster (people with ``published`` shifts; days not listed were published off): shifts
+    kept as published, moved (another start or template that day), dropped and added, and the people with any
+    change, so a planner sees how much a re-roster disturbs."""
+    out = dict.fromkeys(("kept", "moved", "dropped", "added", "people_changed"), 0)
+    for info, row in zip(comp.staff, chosen, strict=True):
+        if not info.published:
+            continue
+        now = {comp.options[oi].day: oi for oi in row}
+        changed = 0
+        for d in range(comp.days):
+            was, new = info.published.get(d), now.get(d)
+            kind = ("kept" if was == new else "moved") if was is not None and new is not None else (
+                "dropped" if was is not None else "added" if new is not None else None)
+            if kind is not None:
+                out[kind] += 1
+                changed += kind != "kept"
+        out["people_changed"] += changed > 0
+    return out
+
+
 def _result(
     comp: Compiled,
     status: str,
@@ -515,6 +536,8 @@ def _result(
         min(under[k], max(0, comp.required[k] - why[k]["able"])) for k in short
     ) * hours
     kpis.update(_contract_room(comp, chosen, workable))
+    if any(info.published for info in comp.staff):
+        kpis["published_changes"] = _published_changes(comp, chosen)
     kpis["time_total_seconds"] = round(clock.elapsed(), 3)  # last: the shortfall's why is part of the solve's time
     return RosterResult(status, assignments, coverage, kpis, violations, [], shortfall, patterns)
 
@@ -660,9 +683,14 @@ def solve_roster(
             })
         else:
             chosen, breaks = base, None
-        if status2 != cp_model.OPTIMAL and not clock.cancelled:  # what CP-SAT left in its half, the polish tries
+        # Stage 1 designs without the published roster (re-rostering), so its optimum is none of the whole
+        # objective's: the polish then runs (and starts by adopting the published roster) and no optimality is
+        # claimed.
+        republish = any(info.published for info in comp.staff)
+        if (status2 != cp_model.OPTIMAL or republish) and not clock.cancelled:  # what CP-SAT left, the polish tries
             chosen, breaks = _polish_to_the_end(comp, workable, chosen, breaks, request, clock, extra, bound.values)
             z = None  # the polish may move people on patterns (within them): read the pattern off the roster
+            status2 = cp_model.FEASIBLE if republish else status2
         elif breaks is None:
             breaks = _solve_breaks(comp, chosen, request, clock)
     else:
@@ -1012,6 +1040,8 @@ def _polish(
         breaks = place_breaks(comp, roster)[0]
     t0 = clock.elapsed()
     pol = Polisher(comp, workable, roster, breaks, request.seed, lp_values)
+    if any(info.published for info in comp.staff):
+        extra["published_adopted"] = pol.adopt_published()
     stats = pol.search(
         lambda: 0.0 if clock.check_cancel() else clock.left() - reserve,
         report=lambda best: clock.report("polish", float(best), None),

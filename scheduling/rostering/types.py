@@ -74,6 +74,14 @@ class Preferences:
 
 
 @dataclass(frozen=True)
+class PublishedShift:
+    """A shift of the roster as published before a re-roster (``Staff.published``): a template and its start."""
+
+    template: str
+    start: datetime
+
+
+@dataclass(frozen=True)
 class Staff:
     """One PCRO. ``allowed_templates`` None means any template. ``pattern`` names a rotating pattern from the
     request (None: free rostering, or the optimiser's choice among the request's patterns when
@@ -89,6 +97,9 @@ class Staff:
     pattern_offset: int | None = None
     pattern_auto: bool = False
     worked_before: tuple[Period, ...] = ()
+    #: The person's shifts in the published roster this request re-rosters: kept where the optimiser can, each
+    #: change (a shift moved, dropped or added on a day) a soft cost (``Weights.keep_published``). Empty: none.
+    published: tuple[PublishedShift, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,7 @@ class Weights:
     weekend_fairness: float = 1.0
     stable_starts: float = 1.0
     preferences: float = 1.0
+    keep_published: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -460,6 +472,13 @@ class _Parser:
             )
             for j, u in enumerate(self._list(item, "worked_before", required=False, path=f"{path}.worked_before"))
         )
+        published = tuple(
+            PublishedShift(
+                template=self._str(u, "template", f"{path}.published[{j}].template"),
+                start=self._instant(u, "start", f"{path}.published[{j}].start"),
+            )
+            for j, u in enumerate(self._list(item, "published", required=False, path=f"{path}.published"))
+        )
         prefers_raw = self._get(item, "prefers", f"{path}.prefers", False) or {}
         prefers = Preferences(
             templates=self._names(prefers_raw, "templates", f"{path}.prefers.templates") or (),
@@ -485,6 +504,7 @@ class _Parser:
             pattern_offset=offset,
             pattern_auto=auto,
             worked_before=worked_before,
+            published=published,
         )
 
     def _rules(self, item: Any, path: str) -> Rules:

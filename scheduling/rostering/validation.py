@@ -76,7 +76,7 @@ class _Checker:
             self.err("time_limit_seconds", "must be > 0 and <= 3600")
         if not 1 <= r.workers <= 64:
             self.err("workers", "must be between 1 and 64")
-        for f in ("night_fairness", "weekend_fairness", "stable_starts", "preferences"):
+        for f in ("night_fairness", "weekend_fairness", "stable_starts", "preferences", "keep_published"):
             if getattr(r.weights, f) < 0:
                 self.err(f"weights.{f}", "must be >= 0")
         self.rules()
@@ -87,6 +87,7 @@ class _Checker:
         self.staff(templates, patterns)
         if tz is not None and 1 <= r.days <= MAX_DAYS:
             self.worked_before(tz)
+            self.published(tz, templates)
         if not self.errors:
             self.size()
         return self.errors
@@ -121,6 +122,31 @@ class _Checker:
                                               f"{WORKED_BEFORE_DAYS} days before it")
                 if not timedelta(0) < w.end - w.start <= timedelta(hours=24):
                     self.err(f"{path}.end", "must be after start and at most 24 hours after it")
+
+    def published(self, tz: ZoneInfo, templates: dict[str, int]) -> None:
+        """Shifts of the published roster: a known template, started at one of its start times on a day of the
+        roster (a shift option of this request), at most one per person and local day."""
+        r = self.r
+        for i, s in enumerate(r.staff):
+            days_seen: set[int] = set()
+            for j, ps in enumerate(s.published):
+                path = f"staff[{i}].published[{j}]"
+                if ps.template not in templates:
+                    self.err(f"{path}.template", f"unknown template {ps.template!r}")
+                    continue
+                local = ps.start.astimezone(tz)
+                day = (local.date() - r.start_date).days
+                wall = local.time().replace(tzinfo=None)
+                tpl = r.shift_templates[templates[ps.template]]
+                if not 0 <= day < r.days:
+                    self.err(f"{path}.start", "must be on a day of the roster")
+                elif wall not in tpl.start_times() or datetime.combine(local.date(), wall, tzinfo=tz) != ps.start:
+                    self.err(f"{path}.start", f"{local.isoformat()} is not a start time of template "
+                                              f"{ps.template!r} ({tpl.start_earliest}-{tpl.start_latest} every "
+                                              f"{tpl.start_step_minutes} min, local time)")
+                elif day in days_seen:
+                    self.err(f"{path}.start", f"a second published shift on local day {local.date().isoformat()}")
+                days_seen.add(day)
 
     def rules(self) -> None:
         rules = self.r.rules
