@@ -439,11 +439,16 @@ def _published_changes(comp: Compiled, chosen: list[list[int]]) -> dict[str, int
         changed = 0
         for d in range(comp.days):
             was, new = info.published.get(d), now.get(d)
-            kind = ("kept" if was == new else "moved") if was is not None and new is not None else (
-                "dropped" if was is not None else "added" if new is not None else None)
-            if kind is not None:
-                out[kind] += 1
-                changed += kind != "kept"
+            if was is None and new is None:
+                continue
+            if was is None:
+                kind = "added"
+            elif new is None:
+                kind = "dropped"
+            else:
+                kind = "kept" if was == new else "moved"
+            out[kind] += 1
+            changed += kind != "kept"
         out["people_changed"] += changed > 0
     return out
 
