@@ -113,3 +113,22 @@ def test_a_re_roster_keeps_the_published_roster_but_where_it_must_change() -> No
     assert kept.kpis["published_adopted"] >= 1 and kept.status == "FEASIBLE"  # no optimality claimed
     # Kept at little loss of cover: within two agent-hours of the roster from scratch.
     assert kept.kpis["under_coverage_agent_hours"] <= scratch.kpis["under_coverage_agent_hours"] + 2.0
+
+
+def test_people_on_a_pattern_keep_their_published_cycle() -> None:
+    # Four people on 4-on-4-off with offsets the optimiser chose: published and re-rostered unchanged, they keep
+    # every shift (same offsets, same starts) and the cycle.
+    from scheduling.rostering.examples import staff_rows
+    from tests.rostering.test_patterns import FOUR_ON, follows, solve
+
+    staff = staff_rows(4, contract_minutes_per_week=2100, pattern="4on4off")
+    first = solve(FOUR_ON, staff, 16)
+    assert first.violations == []
+    published = published_from(first)
+    for s in staff:
+        s["published"] = published.get(s["id"], [])
+    again = solve(FOUR_ON, staff, 16)
+    assert again.violations == []
+    follows(again, FOUR_ON, 16)
+    changes = again.kpis["published_changes"]
+    assert changes["kept"] == len(first.assignments) and changes["people_changed"] == 0, changes
