@@ -132,3 +132,36 @@ def test_people_on_a_pattern_keep_their_published_cycle() -> None:
     follows(again, FOUR_ON, 16)
     changes = again.kpis["published_changes"]
     assert changes["kept"] == len(first.assignments) and changes["people_changed"] == 0, changes
+
+
+def test_re_rostering_the_rest_of_a_period_from_the_day_of_a_change() -> None:
+    # The README's workflow: a 14-day roster; on day 7 someone falls sick for day 8. The re-roster starts on day 7,
+    # takes days 0-6 as worked_before and days 7-13 as published, and each contract as what is left of it (the
+    # period's minutes less those worked, per week left; the tolerance as the period's in all): the rules hold
+    # across the new start (the audit sees the previous days), the nights running into day 7 cover it, and most
+    # of the second week stays (at keep_published 5: the published roster is a 10-s one, which a 7-day re-roster
+    # can still improve by more than one quiet agent-interval a change in 15-25 places).
+    staff = people()
+    b = request_body(START, 14, control_room_templates(), staff, demand, time_limit_seconds=10, seed=1)
+    first = solve_roster(parse_request(b))
+    assert first.violations == []
+    split = datetime.fromisoformat(at(7, "00:00"))
+    later = date(2027, 1, 11)  # START + 7
+    for s in staff:
+        mine = [a for a in first.assignments if a.staff_id == s["id"]]
+        s["worked_before"] = [{"start": a.start.isoformat(), "end": a.end.isoformat()} for a in mine
+                              if a.start < split]
+        s["published"] = [{"template": a.template, "start": a.start.isoformat()} for a in mine if a.start >= split]
+        worked = sum((a.end - a.start) // timedelta(minutes=1) for a in mine if a.start < split)
+        s["contract_minutes_per_week"] = 2 * s["contract_minutes_per_week"] - worked  # one week left of two
+    staff[0]["unavailable"] = [{"start": at(8, "00:00"), "end": at(9, "00:00")}]
+    again = solve_roster(parse_request(request_body(
+        later, 7, control_room_templates(), staff, demand, time_limit_seconds=10, seed=1,
+        rules={"contract_tolerance_minutes": 2 * 240}, weights={"keep_published": 5})))
+    assert again.violations == []
+    carried = sum(c.carried_in for c in again.coverage)
+    nights_in = sum(1 for a in first.assignments if a.start < split < a.end)
+    assert (carried > 0) == (nights_in > 0)
+    k = again.kpis["published_changes"]
+    assert k["kept"] + k["moved"] + k["dropped"] == sum(len(s["published"]) for s in staff)
+    assert k["kept"] >= 0.6 * (k["kept"] + k["moved"] + k["dropped"]), k
