@@ -186,6 +186,11 @@ class RosterCreate(_Strict):
 
     start_date: date
     days: int = Field(ge=1, le=84)
+    contract_period_start: date | None = Field(
+        None,
+        description="Re-rostering the rest of a period: the period's first day (at most 14 days before start_date). "
+        "Contracts then hold over the whole period, each person's worked_before shifts since that day counted.",
+    )
     interval_minutes: Literal[15, 30, 60] = 15
     timezone: str = Field("Europe/London", max_length=64)
     requirements: list[RequirementIn] | None = Field(None, max_length=84 * 96 * 5)  # 84 days of 15 min, pool + 4 skills

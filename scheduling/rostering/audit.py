@@ -189,15 +189,19 @@ def _check_person(
         minutes = sum(minutes_on.get(d, 0) for d in range(w0, w0 + 7))
         if minutes > rules.max_minutes_per_week:
             out.append(Violation("weekly_max", s.id, f"{minutes} min in days {w0}..{w0 + 6}"))
-    weeks = request.days / 7
+    # The contract over its period: the roster's days, or from contract_period_start with the previous period's
+    # minutes since then; where those alone pass the top, a roster that adds nothing is not to blame.
+    pre = (request.start_date - request.contract_period_start).days if request.contract_period_start else 0
     leave = _days_wholly_unavailable(request, tz, s.unavailable) if s.unavailable else 0
-    target = s.contract_minutes_per_week * weeks * (request.days - leave) / request.days
-    total = sum(day_minutes.values())
-    tol = rules.contract_tolerance_minutes * weeks
-    if not target - tol - 1e-6 <= total <= target + tol + 1e-6:
-        out.append(
-            Violation("contract", s.id, f"{total} min worked against {target:.0f} +/- {tol:.0f} (pro-rated contract)")
-        )
+    target = s.contract_minutes_per_week * (request.days + pre - leave) / 7
+    tol = rules.contract_tolerance_minutes * (request.days + pre) / 7
+    ours = sum(day_minutes.values())
+    earlier = sum(m for d, m in prior_minutes.items() if d >= -pre) if pre else 0
+    total = ours + earlier
+    if not (target - tol - 1e-6 <= total <= target + tol + 1e-6 or (ours == 0 and total > target)):
+        since = f" ({earlier} of them before the roster)" if pre else ""
+        out.append(Violation("contract", s.id, f"{total} min worked{since} against {target:.0f} +/- {tol:.0f} "
+                                               "(pro-rated contract)"))
     out += _check_pattern(request, tz, s, day_templates, chosen)
     return out
 

@@ -265,7 +265,6 @@ def compile_request(request: RosterRequest) -> Compiled:
     pattern_letters = [
         {letter: frozenset(names[t] for t in tpls) for letter, tpls in pat.letters.items()} for pat in request.patterns
     ]
-    weeks = request.days / 7
     option_at = {(o.template, o.start): o.idx for o in options}  # a published shift is one of these (validation)
     staff: list[StaffInfo] = []
     for si, s in enumerate(request.staff):
@@ -282,10 +281,15 @@ def compile_request(request: RosterRequest) -> Compiled:
         touched = frozenset(
             d for d in range(request.days) if any(p.start < midnights[d + 1] and midnights[d] < p.end for p in periods)
         )
-        share = (request.days - len(leave)) / request.days
-        target = s.contract_minutes_per_week * weeks * share
-        tol = request.rules.contract_tolerance_minutes * weeks
-        lo, hi = max(0, math.ceil(target - tol)), math.floor(target + tol)
+        # The contract's period: this roster's days, or from ``contract_period_start`` with the previous period's
+        # minutes since then counted (re-rostering the rest of a period); leave pro-rates it by roster days.
+        pre = (request.start_date - request.contract_period_start).days if request.contract_period_start else 0
+        period_days = request.days + pre
+        worked = sum(round((w.end - w.start) / timedelta(minutes=1)) for w in s.worked_before
+                     if (w.start.astimezone(tz).date() - request.start_date).days >= -pre) if pre else 0
+        target = s.contract_minutes_per_week * (period_days - len(leave)) / 7
+        tol = request.rules.contract_tolerance_minutes * period_days / 7
+        lo, hi = max(0, math.ceil(target - tol - worked)), max(0, math.floor(target + tol - worked))
         info = StaffInfo(
             index=si,
             staff=s,

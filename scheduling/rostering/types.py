@@ -167,6 +167,10 @@ class RosterRequest:
     time_limit_seconds: float = 120.0
     seed: int = 0
     workers: int = 2
+    #: Re-rostering the rest of a period: the first day of the period the contract band holds over (at most 14
+    #: days before ``start_date``); each person's ``worked_before`` shifts from that day on count towards it.
+    #: None: the band holds over this roster's days alone.
+    contract_period_start: date | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RosterRequest:
@@ -311,6 +315,8 @@ class _Parser:
         limit = self._num(data, "time_limit_seconds", "time_limit_seconds", default=120.0)
         seed = self._int(data, "seed", "seed", default=0)
         workers = self._int(data, "workers", "workers", default=2)
+        period_start = (self._date(data, "contract_period_start", "contract_period_start")
+                        if data.get("contract_period_start") is not None else None)
         if self.errors:
             raise RosterValidationError(self.errors)
         return RosterRequest(
@@ -327,6 +333,7 @@ class _Parser:
             time_limit_seconds=limit,
             seed=seed,
             workers=workers,
+            contract_period_start=period_start,
         )
 
     # -- field readers: each returns a placeholder and records an error when the field is bad --

@@ -85,6 +85,11 @@ class _Checker:
         templates = self.templates()
         patterns = self.patterns(templates)
         self.staff(templates, patterns)
+        if r.contract_period_start is not None and not (
+            timedelta(0) <= r.start_date - r.contract_period_start <= timedelta(days=WORKED_BEFORE_DAYS)
+        ):
+            self.err("contract_period_start", f"must be on or before start_date and at most {WORKED_BEFORE_DAYS} "
+                                              "days before it (as far back as worked_before reaches)")
         if tz is not None and 1 <= r.days <= MAX_DAYS:
             self.worked_before(tz)
             self.published(tz, templates)

@@ -136,10 +136,10 @@ def test_people_on_a_pattern_keep_their_published_cycle() -> None:
 
 def test_re_rostering_the_rest_of_a_period_from_the_day_of_a_change() -> None:
     # The README's workflow: a 14-day roster; on day 7 someone falls sick for day 8. The re-roster starts on day 7,
-    # takes days 0-6 as worked_before and days 7-13 as published, and each contract as what is left of it (the
-    # period's minutes less those worked, per week left; the tolerance as the period's in all): the rules hold
-    # across the new start (the audit sees the previous days), the nights running into day 7 cover it, and most
-    # of the second week stays (at keep_published 5: the published roster is a 10-s one, which a 7-day re-roster
+    # takes days 0-6 as worked_before and days 7-13 as published, and contract_period_start = day 0 so that the
+    # contracts hold over the fortnight with the first week's minutes counted: the rules hold across the new start
+    # (the audit sees the previous days), the nights running into day 7 cover it, and most of the second week
+    # stays (at keep_published 5: the published roster is a 10-s one, which a 7-day re-roster
     # can still improve by more than one quiet agent-interval a change in 15-25 places).
     staff = people()
     b = request_body(START, 14, control_room_templates(), staff, demand, time_limit_seconds=10, seed=1)
@@ -152,12 +152,10 @@ def test_re_rostering_the_rest_of_a_period_from_the_day_of_a_change() -> None:
         s["worked_before"] = [{"start": a.start.isoformat(), "end": a.end.isoformat()} for a in mine
                               if a.start < split]
         s["published"] = [{"template": a.template, "start": a.start.isoformat()} for a in mine if a.start >= split]
-        worked = sum((a.end - a.start) // timedelta(minutes=1) for a in mine if a.start < split)
-        s["contract_minutes_per_week"] = 2 * s["contract_minutes_per_week"] - worked  # one week left of two
     staff[0]["unavailable"] = [{"start": at(8, "00:00"), "end": at(9, "00:00")}]
     again = solve_roster(parse_request(request_body(
         later, 7, control_room_templates(), staff, demand, time_limit_seconds=10, seed=1,
-        rules={"contract_tolerance_minutes": 2 * 240}, weights={"keep_published": 5})))
+        contract_period_start=START.isoformat(), weights={"keep_published": 5})))
     assert again.violations == []
     carried = sum(c.carried_in for c in again.coverage)
     nights_in = sum(1 for a in first.assignments if a.start < split < a.end)
@@ -165,3 +163,29 @@ def test_re_rostering_the_rest_of_a_period_from_the_day_of_a_change() -> None:
     k = again.kpis["published_changes"]
     assert k["kept"] + k["moved"] + k["dropped"] == sum(len(s["published"]) for s in staff)
     assert k["kept"] >= 0.6 * (k["kept"] + k["moved"] + k["dropped"]), k
+
+
+def test_the_contract_holds_over_its_period_with_the_previous_days_counted() -> None:
+    # One person, 7 days from day 7 of a fortnight whose first week they worked 3 x 10 h (1,800 min): with the
+    # period starting on day 0 and a 37-h week (+-4 h), the fortnight wants 4,440 +-480 min, so this week
+    # 2,160-3,120; alone it would want 1,980-2,460. The audit agrees with the band the solver keeps.
+    from scheduling.rostering import audit_roster
+
+    before = [{"start": at(d, "07:00"), "end": at(d, "17:00")} for d in (0, 2, 4)]
+    staff = [{"id": "P1", "contract_minutes_per_week": 2220, "worked_before": before}]
+    later = date(2027, 1, 11)
+    alone = compile_request(parse_request(request_body(later, 7, control_room_templates(), staff, demand)))
+    period = parse_request(request_body(later, 7, control_room_templates(), staff, demand,
+                                        contract_period_start=START.isoformat(), time_limit_seconds=5))
+    comp = compile_request(period)
+    assert alone.staff[0].band == (1980, 2460)
+    assert comp.staff[0].band == (2160, 3120)
+    result = solve_roster(period)
+    assert result.violations == []
+    worked = sum((a.end - a.start) // timedelta(minutes=1) for a in result.assignments)
+    assert 2160 <= worked <= 3120
+    short = list(result.assignments[:1])  # one shift alone is under the period's band: the audit says so
+    assert [v.rule for v in audit_roster(period, short)] == ["contract"]
+    bad = dict(validate_request(request_body(later, 7, control_room_templates(), staff, demand,
+                                             contract_period_start="2026-12-01")))
+    assert "contract_period_start" in bad
