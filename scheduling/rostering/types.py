@@ -109,7 +109,8 @@ class Rules:
     Days are local calendar days of the roster; a shift belongs to the day it starts on. "Per week" rules hold
     in every rolling 7-day window that lies inside the roster. The contract rule holds on the average week over
     the whole roster: |worked minutes / weeks - contract| <= tolerance, with the contract pro-rated for days
-    wholly unavailable (leave)."""
+    wholly unavailable (leave); with ``RosterRequest.contract_period_start``, over the period from that day, the
+    ``worked_before`` minutes since then counted."""
 
     min_rest_minutes: int = 660
     max_consecutive_days: int = 6
