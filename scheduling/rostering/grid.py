@@ -120,6 +120,11 @@ class Compiled:
         return sorted(self.skill_required)
 
     @property
+    def republishing(self) -> bool:
+        """Whether the request re-rosters a published roster (someone has ``published`` shifts)."""
+        return any(info.published for info in self.staff)
+
+    @property
     def days(self) -> int:
         """Number of local days in the roster."""
         return self.request.days
@@ -283,10 +288,13 @@ def compile_request(request: RosterRequest) -> Compiled:
         )
         # The contract's period: this roster's days, or from ``contract_period_start`` with the previous period's
         # minutes since then counted (re-rostering the rest of a period); leave pro-rates it by roster days.
+        prior_minutes: dict[int, int] = {}  # minutes worked per local day before the roster (negative days)
+        for w in s.worked_before:
+            d = (w.start.astimezone(tz).date() - request.start_date).days
+            prior_minutes[d] = prior_minutes.get(d, 0) + round((w.end - w.start) / timedelta(minutes=1))
         pre = (request.start_date - request.contract_period_start).days if request.contract_period_start else 0
         period_days = request.days + pre
-        worked = sum(round((w.end - w.start) / timedelta(minutes=1)) for w in s.worked_before
-                     if (w.start.astimezone(tz).date() - request.start_date).days >= -pre) if pre else 0
+        worked = sum(m for d, m in prior_minutes.items() if d >= -pre) if pre else 0
         target = s.contract_minutes_per_week * (period_days - len(leave)) / 7
         tol = request.rules.contract_tolerance_minutes * period_days / 7
         lo, hi = max(0, math.ceil(target - tol - worked)), max(0, math.floor(target + tol - worked))
@@ -312,9 +320,7 @@ def compile_request(request: RosterRequest) -> Compiled:
         info.rest_blocked = frozenset(
             o.idx for o in options if any(o.start < w.end + rest and w.start < o.end for w in s.worked_before)
         )
-        for w in s.worked_before:
-            d = (w.start.astimezone(tz).date() - request.start_date).days
-            info.prior_minutes[d] = info.prior_minutes.get(d, 0) + round((w.end - w.start) / timedelta(minutes=1))
+        info.prior_minutes = prior_minutes
         staff.append(info)
 
     carried, skill_carried = _carried_in(request, t0, step, n, sorted(skill_required))

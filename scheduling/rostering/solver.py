@@ -541,7 +541,7 @@ def _result(
         min(under[k], max(0, comp.required[k] - why[k]["able"])) for k in short
     ) * hours
     kpis.update(_contract_room(comp, chosen, workable))
-    if any(info.published for info in comp.staff):
+    if comp.republishing:
         kpis["published_changes"] = _published_changes(comp, chosen)
     kpis["time_total_seconds"] = round(clock.elapsed(), 3)  # last: the shortfall's why is part of the solve's time
     return RosterResult(status, assignments, coverage, kpis, violations, [], shortfall, patterns)
@@ -688,14 +688,13 @@ def solve_roster(
             })
         else:
             chosen, breaks = base, None
-        # Stage 1 designs without the published roster (re-rostering), so its optimum is none of the whole
-        # objective's: the polish then runs (and starts by adopting the published roster) and no optimality is
-        # claimed.
-        republish = any(info.published for info in comp.staff)
-        if (status2 != cp_model.OPTIMAL or republish) and not clock.cancelled:  # what CP-SAT left, the polish tries
+        # What CP-SAT left, the polish tries. Stage 1 designs without the published roster (re-rostering), so its
+        # optimum is none of the whole objective's: the polish then runs too (and starts by adopting the published
+        # roster) and no optimality is claimed.
+        if (status2 != cp_model.OPTIMAL or comp.republishing) and not clock.cancelled:
             chosen, breaks = _polish_to_the_end(comp, workable, chosen, breaks, request, clock, extra, bound.values)
             z = None  # the polish may move people on patterns (within them): read the pattern off the roster
-            status2 = cp_model.FEASIBLE if republish else status2
+            status2 = cp_model.FEASIBLE if comp.republishing else status2
         elif breaks is None:
             breaks = _solve_breaks(comp, chosen, request, clock)
     else:
@@ -1045,7 +1044,7 @@ def _polish(
         breaks = place_breaks(comp, roster)[0]
     t0 = clock.elapsed()
     pol = Polisher(comp, workable, roster, breaks, request.seed, lp_values)
-    if any(info.published for info in comp.staff):
+    if comp.republishing:
         extra["published_adopted"] = pol.adopt_published()
     stats = pol.search(
         lambda: 0.0 if clock.check_cancel() else clock.left() - reserve,
