@@ -25,7 +25,7 @@ import functools
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +72,8 @@ OFF = -1
 #: Late-acceptance history (moves); 1 is plain descent that also takes sideways moves. Longer histories (30, 300,
 #: 1000) did worse on the bench's large instance in the time there is (468-720 h under against 427-450 h).
 LATE_ACCEPTANCE = 1
+#: Rounds of break re-placement over everyone after adopting the published roster (Polisher.adopt_published).
+ADOPT_BREAK_ROUNDS = 2
 #: Share of moves aimed at an interval short of cover (the rest pick a person and a day at random).
 AIMED_SHARE = 0.7
 #: A two-day move trades with a day at most this far away 60% of the time (it leaves fewer 7-day windows changed).
@@ -721,10 +723,34 @@ class Polisher:
             if info.published:
                 row = [oi for d, oi in sorted(info.published.items()) if oi in self.workable[p][d]]
                 adopted += self.apply_person(p, row, lambda _change: True) is not None
+        if adopted:  # each person's breaks were placed against a roster then half replaced: place them again
+            for _ in range(ADOPT_BREAK_ROUNDS):
+                self.replace_breaks(range(len(self.days)))
         if adopted and self.cost() >= before:
             self._restore(snap)
             return 0
         return adopted
+
+    def replace_breaks(self, people: Iterable[int]) -> int:
+        """Move each break of these people's shifts, one shift at a time, to where one agent fewer costs least with
+        everyone else's where they are (never to a dearer place); returns the change of the objective (<= 0)."""
+        total = 0
+        for p in people:
+            for d, oi in enumerate(self.days[p]):
+                if oi == OFF or not self.comp.options[oi].breaks:
+                    continue
+                o, old = self.comp.options[oi], self.brk[p][d]
+                lo, hi = o.first, o.first + o.length
+                before = self._cost_span(lo, hi)
+                self._unset(p, d)
+                self._set(p, d, oi, self._breaks_for(oi, p))
+                change = self._cost_span(lo, hi) - before
+                if change > 0:
+                    self._unset(p, d)
+                    self._set(p, d, oi, old)
+                else:
+                    total += change
+        return total
 
     def keep_window(
         self, wm: WindowModel, values: np.ndarray | None, objective: float, accept: Callable[[int], bool]

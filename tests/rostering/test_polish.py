@@ -228,6 +228,23 @@ def test_a_snapshot_restores_the_same_roster_every_time() -> None:
         assert pol.cost() == cost and pol.roster() == [sorted(o for o in r if o >= 0) for r in snap[0]]
 
 
+def test_placing_breaks_again_never_raises_the_cost_and_keeps_them_in_their_windows() -> None:
+    # Every break at the start of its window (no placement given): placing them again lowers the cost by exactly
+    # what it reports, the state matches a recount, the audit finds the breaks in their windows, and a second sweep
+    # finds nothing dearer to undo.
+    request, comp, pol = polisher_from_precheck(tight_body())
+    workable = [workable_options(comp, p) for p in comp.staff]
+    roster = pol.roster()
+    pol = Polisher(comp, workable, roster, {}, seed=3)
+    before = pol.cost()
+    change = pol.replace_breaks(range(len(comp.staff)))
+    assert change < 0 and pol.cost() == before + change
+    assert Polisher(comp, workable, roster, pol.breaks()).cost() == pol.cost()
+    assert pol.roster() == roster
+    assert audit_roster(request, _assignments(comp, roster, pol.breaks())) == []
+    assert pol.replace_breaks(range(len(comp.staff))) <= 0
+
+
 def test_a_whole_person_move_changes_three_days_where_no_day_move_keeps_the_contract() -> None:
     """A 40-hour week with no tolerance is five 8-hour shifts or two 12s and two 8s: getting from one to the other
     changes three days at once (two 8s become 12s, a fifth shift goes), so one- and two-day moves cannot."""

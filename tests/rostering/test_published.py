@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from scheduling.rostering import parse_request, solve_roster, validate_request
 from scheduling.rostering.examples import control_room_templates, request_body
 from scheduling.rostering.grid import compile_request
@@ -106,9 +108,10 @@ def test_a_re_roster_keeps_the_published_roster_but_where_it_must_change() -> No
     assert k["dropped"] >= 1  # the sick day
     changes = k["moved"] + k["dropped"] + k["added"]
     assert changes == changed_days(kept, published)  # the KPI agrees with a count from the assignments
-    # Measured: 3-12 changes of 46-47 shifts with the published roster (a change pays where it gains more than a
-    # quiet agent-interval: the published roster is a 10-s one), 45-59 from scratch.
-    assert changes <= total / 3, k
+    # Measured: 4-7 changes of 47-48 shifts with the published roster (a change pays where it gains more than a
+    # quiet agent-interval: the published roster is a 10-s one), 54-57 from scratch; 7-12 before the adopted
+    # roster's breaks were placed again.
+    assert changes <= total / 5, k
     assert changes < 0.5 * changed_days(scratch, published), k
     assert kept.kpis["published_adopted"] >= 1 and kept.status == "FEASIBLE"  # no optimality claimed
     # Kept at little loss of cover: within two agent-hours of the roster from scratch.
@@ -140,7 +143,7 @@ def test_re_rostering_the_rest_of_a_period_from_the_day_of_a_change() -> None:
     # contracts hold over the fortnight with the first week's minutes counted: the rules hold across the new start
     # (the audit sees the previous days), the nights running into day 7 cover it, and most of the second week
     # stays (at keep_published 5: the published roster is a 10-s one, which a 7-day re-roster
-    # can still improve by more than one quiet agent-interval a change in 15-25 places).
+    # can still improve by more than one quiet agent-interval a change in a few places).
     staff = people()
     b = request_body(START, 14, control_room_templates(), staff, demand, time_limit_seconds=10, seed=1)
     first = solve_roster(parse_request(b))
@@ -162,7 +165,8 @@ def test_re_rostering_the_rest_of_a_period_from_the_day_of_a_change() -> None:
     assert (carried > 0) == (nights_in > 0)
     k = again.kpis["published_changes"]
     assert k["kept"] + k["moved"] + k["dropped"] == sum(len(s["published"]) for s in staff)
-    assert k["kept"] >= 0.6 * (k["kept"] + k["moved"] + k["dropped"]), k
+    # Measured: 45 of 47 and 46 of 49 kept (35-42 of 45-46 before the adopted roster's breaks were placed again).
+    assert k["kept"] >= 0.75 * (k["kept"] + k["moved"] + k["dropped"]), k
 
 
 def test_the_contract_holds_over_its_period_with_the_previous_days_counted() -> None:
@@ -189,3 +193,36 @@ def test_the_contract_holds_over_its_period_with_the_previous_days_counted() -> 
     bad = dict(validate_request(request_body(later, 7, control_room_templates(), staff, demand,
                                              contract_period_start="2026-12-01")))
     assert "contract_period_start" in bad
+
+
+def test_adopting_the_published_roster_places_its_breaks_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Adoption gives people their published shifts one at a time, each shift's breaks placed against a roster still
+    # half the old one; the breaks are then placed again against the adopted roster. Measured on this instance
+    # (one run): 720,464 with the breaks as adopted, 613,764 placed again (621,764 with the greedy placement of the
+    # whole adopted roster); on the bench's large instance re-rostered after two days of leave, about 300 fewer
+    # changed days and 0.3 M units less (docs/rostering.md).
+    from scheduling.rostering import polish
+    from scheduling.rostering.model import workable_options
+    from scheduling.rostering.solver import _Clock, place_breaks, precheck
+
+    first = solve_roster(parse_request(body(people())))
+    published = published_from(first)
+    staff = people()
+    for s in staff:
+        s["published"] = published.get(s["id"], [])
+    comp = compile_request(parse_request(body(staff)))
+    _, schedules = precheck(comp, _Clock(60, None, None))
+    roster = [s or [] for s in schedules]
+    workable = [workable_options(comp, p) for p in comp.staff]
+
+    def adopted(rounds: int) -> polish.Polisher:
+        monkeypatch.setattr(polish, "ADOPT_BREAK_ROUNDS", rounds)
+        pol = polish.Polisher(comp, workable, roster, place_breaks(comp, roster)[0], seed=3)
+        assert pol.adopt_published() == len(staff)
+        return pol
+
+    rounds = polish.ADOPT_BREAK_ROUNDS
+    as_adopted, placed = adopted(0), adopted(rounds)
+    assert placed.roster() == as_adopted.roster()
+    assert placed.cost() < as_adopted.cost()
+    assert polish.Polisher(comp, workable, placed.roster(), placed.breaks()).cost() == placed.cost()
