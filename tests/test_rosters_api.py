@@ -44,11 +44,15 @@ def test_roster_solve_audit_and_exports(client: TestClient) -> None:
     # The example's PCRO-001 ends a night at 07:00 on the first morning: 11 h rest before their next start.
     first = min(datetime.fromisoformat(a["start"]) for a in res["assignments"] if a["staff_id"] == "PCRO-001")
     assert first >= datetime.fromisoformat("2027-01-04T18:00:00+00:00")
-    # ... and covers 00:00-07:00 of it: on the phones in the coverage, as the previous period's.
+    # ... and covers 00:00-07:00 of it: on the phones in the coverage, as the previous period's, but for its break
+    # at 02:00-02:30 (on break then).
     carried = [c["interval_start"] for c in res["coverage"] if c["carried_in"] == 1]
-    assert (carried[0], carried[-1], len(carried)) == ("2027-01-04T00:00:00+00:00", "2027-01-04T06:30:00+00:00", 14)
+    assert (carried[0], carried[-1], len(carried)) == ("2027-01-04T00:00:00+00:00", "2027-01-04T06:30:00+00:00", 13)
+    assert "2027-01-04T02:00:00+00:00" not in carried
+    at_two = next(c for c in res["coverage"] if c["interval_start"] == "2027-01-04T02:00:00+00:00")
+    assert at_two["on_break"] >= 1
     assert all(c["scheduled"] >= c["carried_in"] for c in res["coverage"])
-    assert res["kpis"]["carried_in_agent_hours"] == 7.0
+    assert res["kpis"]["carried_in_agent_hours"] == 6.5
     csv = client.get(f"/v1/rosters/{rid}/export", params={"format": "csv"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.strip().splitlines()
@@ -160,6 +164,12 @@ def _bad(**change: object) -> dict:
         (
             _bad(staff__0__worked_before=[{"start": "2027-01-05T07:00:00+00:00", "end": "2027-01-05T17:00:00+00:00"}]),
             "staff[0].worked_before[0].start",
+        ),
+        (
+            _bad(staff__0__worked_before=[{"start": "2027-01-03T21:00:00+00:00", "end": "2027-01-04T07:00:00+00:00",
+                                           "breaks": [{"start": "2027-01-04T06:45:00+00:00",
+                                                       "end": "2027-01-04T07:15:00+00:00"}]}]),
+            "staff[0].worked_before[0].breaks[0]",
         ),
         (_bad(staff__1__published=[{"template": "early", "start": "2027-01-05T06:10:00+00:00"}]),
          "staff[1].published[0].start"),

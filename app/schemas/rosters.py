@@ -43,6 +43,27 @@ class PeriodIn(_Strict):
     end: AwareDatetime
 
 
+class SpanIn(_Strict):
+    """A span of time: [start, end)."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class WorkedShiftIn(_Strict):
+    """A shift of the previous period: [start, end), with its breaks where known."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    breaks: list[SpanIn] = Field(
+        default_factory=list,
+        max_length=6,
+        description="The shift's breaks, each within it. Where it runs into the roster, its person is off the phones "
+        "for every interval a break touches (coverage[].on_break); without them the person counts as on the phones "
+        "throughout.",
+    )
+
+
 class PublishedShiftIn(_Strict):
     """A shift of the published roster being re-rostered: template name and start (a start time of the template)."""
 
@@ -76,13 +97,14 @@ class StaffIn(_Strict):
         "weights.keep_published x 1,000 units, as much as one agent short for one quiet interval. The result's "
         "kpis.published_changes counts what changed.",
     )
-    worked_before: list[PeriodIn] = Field(
+    worked_before: list[WorkedShiftIn] = Field(
         default_factory=list,
         max_length=100,
         description="Shifts worked in the 14 days before the roster (the previous period), so that rest, "
         "consecutive days, days off and the weekly maximum hold across the boundary. Days before the roster "
         "without a listed shift count as days off; without this list the roster starts clean. A shift that runs "
-        "into the roster covers its first hours (on the phones, breaks unknown): coverage[].carried_in.",
+        "into the roster covers its first hours (on the phones but for its breaks, where given): "
+        "coverage[].carried_in.",
     )
 
 
@@ -173,7 +195,8 @@ ROSTER_EXAMPLE: dict[str, Any] = {
     "time_limit_seconds": 20,
 }
 ROSTER_EXAMPLE["staff"][0]["worked_before"] = [
-    {"start": "2027-01-03T21:00:00+00:00", "end": "2027-01-04T07:00:00+00:00"}
+    {"start": "2027-01-03T21:00:00+00:00", "end": "2027-01-04T07:00:00+00:00",
+     "breaks": [{"start": "2027-01-04T02:00:00+00:00", "end": "2027-01-04T02:30:00+00:00"}]}
 ]
 
 

@@ -26,6 +26,7 @@ from scheduling.rostering.types import (
     Staff,
     Violation,
     Weights,
+    WorkedShift,
 )
 from scheduling.rostering.validation import parse_request, validate_request
 
@@ -50,6 +51,7 @@ __all__ = [
     "Staff",
     "Violation",
     "Weights",
+    "WorkedShift",
     "audit_roster",
     "check_person",
     "design_shifts",

@@ -260,10 +260,11 @@ def _merged(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, 
 
 def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -> list[CoveragePoint]:
     """Per interval of the roster: required, on the phones (working and not on a break, the previous period's
-    shifts that run into the roster included) and on break; with skill requirement rows, per skill the
-    requirement and the people with the skill on the phones.
+    shifts that run into the roster included) and on break (theirs included); with skill requirement rows, per
+    skill the requirement and the people with the skill on the phones.
 
-    An agent counts in an interval only when present for all of it (shifts and breaks are on the grid)."""
+    An agent counts in an interval only when present for all of it (the roster's shifts and breaks are on the grid;
+    a previous period's break, which need not be, takes its person off the phones for every interval it touches)."""
     tz = ZoneInfo(request.timezone)
     step = timedelta(minutes=request.interval_minutes)
     start = datetime.combine(request.start_date, time(0), tzinfo=tz).astimezone(UTC)
@@ -284,15 +285,28 @@ def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -
     # per skill: working and on break, as difference arrays, for the people who have it
     sk_working = {sk: [0] * (n + 1) for sk in skill_names}
     sk_breaking = {sk: [0] * (n + 1) for sk in skill_names}
-    # The previous period's shifts that run into the roster (``worked_before``): on the phones (their breaks are
-    # not known) wherever they cover a whole interval.
-    carried = [0] * (n + 1)
+    # The previous period's shifts that run into the roster (``worked_before``): on the phones wherever they cover a
+    # whole interval, but on break in any interval one of their breaks touches (person by person from the
+    # datetimes: a person counts once where listed shifts overlap).
+    carried_on = [0] * n
+    carried_break = [0] * n
     for s in request.staff:
-        for lo, hi in _merged((w.start, w.end) for w in s.worked_before):  # a person counts once where they overlap
-            add(carried, lo, hi)
+        shifts = _merged((w.start, w.end) for w in s.worked_before if w.end > start)
+        pauses = [(b.start, b.end) for w in s.worked_before for b in w.breaks]
+        for k in range(n):
+            t = start + k * step
+            if t >= max((hi for _, hi in shifts), default=start):
+                break
+            if not any(lo <= t and t + step <= hi for lo, hi in shifts):
+                continue
+            if any(lo < t + step and t < hi for lo, hi in pauses):
+                carried_break[k] += 1
+                continue
+            carried_on[k] += 1
             for sk in skill_names:
                 if sk in s.skills:
-                    add(sk_working[sk], lo, hi)
+                    sk_working[sk][k] += 1
+                    sk_working[sk][k + 1] -= 1
     for a in assignments:
         add(working, a.start, a.end)
         for b in a.breaks:
@@ -305,17 +319,17 @@ def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -
     required = {r.interval_start.astimezone(UTC): r.required for r in request.requirements if r.skill is None}
     skill_req = {(r.interval_start.astimezone(UTC), r.skill): r.required
                  for r in request.requirements if r.skill is not None}
-    out, w, br, c = [], 0, 0, 0
+    out, w, br = [], 0, 0
     run = dict.fromkeys(skill_names, 0)
     for k in range(n):
         w += working[k]
         br += breaking[k]
-        c += carried[k]
+        c = carried_on[k]
         t = start + k * step
         per_skill = {}
         for sk in skill_names:
             run[sk] += sk_working[sk][k] - sk_breaking[sk][k]
             per_skill[sk] = {"required": skill_req.get((t, sk), 0), "scheduled": run[sk]}
-        out.append(CoveragePoint(interval_start=t, required=required.get(t, 0), scheduled=w - br + c, on_break=br,
-                                 skills=per_skill, carried_in=c))
+        out.append(CoveragePoint(interval_start=t, required=required.get(t, 0), scheduled=w - br + c,
+                                 on_break=br + carried_break[k], skills=per_skill, carried_in=c))
     return out

@@ -110,7 +110,7 @@ class Compiled:
     classes: list[frozenset[str]] = field(default_factory=lambda: [frozenset()])
     #: Per interval, agents of the previous period (``worked_before``) still on shift for all of it: they cover
     #: the roster's first hours, so ``required`` and ``skill_required`` are net of them (``skill_carried``: those
-    #: with each skill). Their breaks are not known; they count as on the phones throughout.
+    #: with each skill). Off the phones in any interval one of their listed breaks touches.
     carried: list[int] = field(default_factory=list)
     skill_carried: dict[str, list[int]] = field(default_factory=dict)
 
@@ -191,17 +191,21 @@ def _covered(span_start: datetime, span_end: datetime, periods: list[Period]) ->
 def _carried_in(
     request: RosterRequest, t0: datetime, step: timedelta, n: int, skills: list[str]
 ) -> tuple[list[int], dict[str, list[int]]]:
-    """Per grid interval, the previous period's shifts (``worked_before``) that run through all of it, in total and
-    per skill with requirement rows: a night that ends at 07:00 on the first morning covers 00:00-07:00."""
+    """Per grid interval, the previous period's shifts (``worked_before``) that run through all of it, less any
+    interval one of their breaks touches, in total and per skill with requirement rows: a night that ends at 07:00 on
+    the first morning covers 00:00-07:00 but for its breaks."""
     carried = [0] * n
     per_skill = {sk: [0] * n for sk in skills}
     for s in request.staff:
         mine = [per_skill[sk] for sk in skills if sk in s.skills]
         on: set[int] = set()  # a set: a person counts once where their listed shifts overlap
+        off: set[int] = set()
         for w in s.worked_before:
             first = max(0, -(-(w.start - t0) // step))  # the first whole interval inside the shift
             on.update(range(first, min(n, (w.end - t0) // step)))
-        for k in on:
+            for b in w.breaks:  # every interval the break touches
+                off.update(range(max(0, (b.start - t0) // step), min(n, -(-(b.end - t0) // step))))
+        for k in on - off:
             carried[k] += 1
             for arr in mine:
                 arr[k] += 1

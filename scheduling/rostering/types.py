@@ -65,6 +65,14 @@ class Period:
 
 
 @dataclass(frozen=True)
+class WorkedShift(Period):
+    """A shift of the previous period (``Staff.worked_before``) with its breaks, where known: the person is off the
+    phones for any interval of the roster a break touches."""
+
+    breaks: tuple[Period, ...] = ()
+
+
+@dataclass(frozen=True)
 class Preferences:
     """Soft wishes of one person: templates they like (others cost a penalty) and days they would rather have
     off (weekday names such as "saturday"/"sat", or ISO dates)."""
@@ -96,7 +104,7 @@ class Staff:
     pattern: str | None = None
     pattern_offset: int | None = None
     pattern_auto: bool = False
-    worked_before: tuple[Period, ...] = ()
+    worked_before: tuple[WorkedShift, ...] = ()
     #: The person's shifts in the published roster this request re-rosters: kept where the optimiser can, each
     #: change (a shift moved, dropped or added on a day) a soft cost (``Weights.keep_published``). Empty: none.
     published: tuple[PublishedShift, ...] = ()
@@ -474,9 +482,17 @@ class _Parser:
             for j, u in enumerate(self._list(item, "unavailable", required=False, path=f"{path}.unavailable"))
         )
         worked_before = tuple(
-            Period(
+            WorkedShift(
                 start=self._instant(u, "start", f"{path}.worked_before[{j}].start"),
                 end=self._instant(u, "end", f"{path}.worked_before[{j}].end"),
+                breaks=tuple(
+                    Period(
+                        start=self._instant(b, "start", f"{path}.worked_before[{j}].breaks[{k}].start"),
+                        end=self._instant(b, "end", f"{path}.worked_before[{j}].breaks[{k}].end"),
+                    )
+                    for k, b in enumerate(self._list(u, "breaks", required=False,
+                                                     path=f"{path}.worked_before[{j}].breaks"))
+                ),
             )
             for j, u in enumerate(self._list(item, "worked_before", required=False, path=f"{path}.worked_before"))
         )

@@ -117,7 +117,7 @@ class _Checker:
 
     def worked_before(self, tz: ZoneInfo) -> None:
         """Shifts of the previous period: each starts before the roster and at most 14 days before it, lasts
-        more than nothing and at most 24 hours."""
+        more than nothing and at most 24 hours; its breaks lie within it."""
         start = datetime.combine(self.r.start_date, time(0), tzinfo=tz).astimezone(UTC)
         for i, s in enumerate(self.r.staff):
             for j, w in enumerate(s.worked_before):
@@ -127,6 +127,10 @@ class _Checker:
                                               f"{WORKED_BEFORE_DAYS} days before it")
                 if not timedelta(0) < w.end - w.start <= timedelta(hours=24):
                     self.err(f"{path}.end", "must be after start and at most 24 hours after it")
+                for k, b in enumerate(w.breaks):
+                    if not w.start <= b.start < b.end <= w.end:
+                        self.err(f"{path}.breaks[{k}]", "must start before it ends and lie within its shift "
+                                                        f"({w.start.isoformat()} to {w.end.isoformat()})")
 
     def published(self, tz: ZoneInfo, templates: dict[str, int]) -> None:
         """Shifts of the published roster: a known template, started at one of its start times on a day of the

@@ -166,3 +166,30 @@ def test_a_person_counts_once_where_their_previous_shifts_overlap() -> None:
     comp = compile_request(req)
     assert max(comp.carried) == 1 and sum(comp.carried) == 28
     assert [c.carried_in for c in roster_coverage(req, [])][:29] == [1] * 28 + [0]
+
+
+def test_the_previous_periods_breaks_take_its_people_off_the_phones() -> None:
+    # P1's night 21:00-07:00 with a break 02:10-02:40, off the 15-minute grid: off the phones in every interval it
+    # touches (02:00, 02:15 and 02:30), on break there in the coverage, and the optimiser plans for the gap (the
+    # grid's net requirement and the independent coverage agree); a skill row sees the same.
+    from scheduling.rostering import roster_coverage
+    from scheduling.rostering.grid import compile_request
+
+    night = period(-1, "21:00") | {"breaks": [{"start": at(0, "02:10").isoformat(), "end": at(0, "02:40").isoformat()}]}
+    b = body([night])
+    b["staff"][0]["skills"] = ["999"]
+    b["requirements"] += [{"interval_start": at(0, "02:15").isoformat(), "required": 1, "skill": "999"}]
+    req = parse_request(b)
+    comp = compile_request(req)
+    off = [comp.index_of(at(0, hhmm)) for hhmm in ("02:00", "02:15", "02:30")]
+    assert [comp.carried[k] for k in off] == [0, 0, 0] and sum(comp.carried) == 25
+    assert [comp.required[k] for k in off] == [1, 1, 1]  # the requirement is no longer covered there
+    assert comp.skill_carried["999"][off[1]] == 0 and comp.skill_required["999"][off[1]] == 1
+    coverage = roster_coverage(req, [])
+    assert [c.carried_in for c in coverage] == comp.carried
+    assert [(coverage[k].scheduled, coverage[k].on_break) for k in off] == [(0, 1)] * 3
+    assert coverage[off[1]].skills["999"]["scheduled"] == 0
+    result = solve_roster(req)
+    assert result.violations == [] and result.kpis["carried_in_agent_hours"] == 6.25
+    bad = period(-1, "21:00") | {"breaks": [{"start": at(0, "06:45").isoformat(), "end": at(0, "07:15").isoformat()}]}
+    assert "staff[0].worked_before[0].breaks[0]" in dict(validate_request(body([bad])))
