@@ -108,14 +108,19 @@ def test_a_re_roster_keeps_the_published_roster_but_where_it_must_change() -> No
     assert k["dropped"] >= 1  # the sick day
     changes = k["moved"] + k["dropped"] + k["added"]
     assert changes == changed_days(kept, published)  # the KPI agrees with a count from the assignments
-    # Measured: 4-7 changes of 47-48 shifts with the published roster (a change pays where it gains more than a
-    # quiet agent-interval: the published roster is a 10-s one), 54-57 from scratch; 7-12 before the adopted
-    # roster's breaks were placed again.
-    assert changes <= total / 5, k
+    # Measured over nine runs: 3-9 changes of 46-48 shifts with the published roster (a change pays where it gains
+    # more than a quiet agent-interval: the published roster is a 10-s one), 53-63 from scratch; 7-12 before the
+    # adopted roster's breaks were placed again.
+    assert changes <= total / 4, k
     assert changes < 0.5 * changed_days(scratch, published), k
     assert kept.kpis["published_adopted"] >= 1 and kept.status == "FEASIBLE"  # no optimality claimed
-    # Kept at little loss of cover: within two agent-hours of the roster from scratch.
-    assert kept.kpis["under_coverage_agent_hours"] <= scratch.kpis["under_coverage_agent_hours"] + 2.0
+    # The re-roster is the better answer to its own question: the roster from scratch, priced with its changes,
+    # costs more. And kept at little loss of cover: each kept day may cost up to one quiet agent-interval (a quarter
+    # of an agent-hour), and some 40 are kept; measured 68.5-71.5 h against 68.25-69.5 from scratch.
+    keep = KEEP_UNIT  # weights.keep_published 1
+    assert (kept.kpis["coverage_cost"] + keep * changes
+            < scratch.kpis["coverage_cost"] + keep * changed_days(scratch, published))
+    assert kept.kpis["under_coverage_agent_hours"] <= scratch.kpis["under_coverage_agent_hours"] + 4.0
 
 
 def test_people_on_a_pattern_keep_their_published_cycle() -> None:
