@@ -362,3 +362,68 @@ def test_re_roster_with_a_published_roster(client: TestClient) -> None:
     changes = done["result"]["kpis"]["published_changes"]
     assert changes["kept"] + changes["moved"] + changes["dropped"] == 1
     assert done["result"]["violations"] == []
+
+
+def test_rest_of_period_gives_a_re_roster_body_that_keeps_the_roster(client: TestClient) -> None:
+    # Solve the example, ask for the body that re-rosters it from its fourth day, put one person on leave for a
+    # day they work after it, post it: the rules hold across the new start (the audit sees the days before), the
+    # shifts before it come back as worked_before with their breaks, and the rest of the roster is mostly kept.
+    rid = client.post("/v1/rosters", json=example(time_limit_seconds=5)).json()["id"]
+    first = wait_roster(client, rid)["result"]
+    r = client.get(f"/v1/rosters/{rid}/rest-of-period", params={"from_date": "2027-01-07"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    split = datetime.fromisoformat("2027-01-07T00:00:00+00:00")
+    assert (body["start_date"], body["days"], body["contract_period_start"]) == ("2027-01-07", 4, "2027-01-04")
+    assert len(body["requirements"]) == 4 * 48
+    assert min(datetime.fromisoformat(q["interval_start"]) for q in body["requirements"]) == split
+    by_id = {s["id"]: s for s in body["staff"]}
+    for a in first["assignments"]:
+        person = by_id[a["staff_id"]]
+        if datetime.fromisoformat(a["start"]) < split:
+            assert {"start": a["start"], "end": a["end"], "breaks": [
+                {"start": b["start"], "end": b["end"]} for b in a["breaks"]]} in person["worked_before"]
+        else:
+            assert {"template": a["template"], "start": a["start"]} in person["published"]
+    sick = next(s for s in body["staff"] if s["published"])
+    day = datetime.fromisoformat(sick["published"][0]["start"]).date()
+    sick["unavailable"] = [{"start": f"{day}T00:00:00+00:00", "end": f"{day + timedelta(days=1)}T00:00:00+00:00"}]
+    again = client.post("/v1/rosters", json=body)
+    assert again.status_code == 202, again.text
+    res = wait_roster(client, again.json()["id"])["result"]
+    assert res["violations"] == []
+    changes = res["kpis"]["published_changes"]
+    assert changes["dropped"] >= 1 and changes["kept"] >= 0.5 * sum(len(s["published"]) for s in body["staff"])
+    for bad in ("2027-01-04", "2027-01-11", "2026-12-01"):
+        r = client.get(f"/v1/rosters/{rid}/rest-of-period", params={"from_date": bad})
+        assert r.status_code == 422 and "from_date" in r.text, bad
+
+
+def test_rest_of_period_moves_each_pattern_offset_on_and_drops_what_lies_behind() -> None:
+    # A person who followed 4on4off at offset 6 (day d has letter cycle[(d + 6) % 8]) re-rostered from day 3 of
+    # the roster follows it at offset (6 + 3) % 8 = 1; leave that ended before the new start and previous shifts
+    # more than 14 days before it are dropped; a roster more than 14 days old gives no contract_period_start.
+    from datetime import date
+
+    from app.services.rosters import rest_of_period
+
+    request = {
+        "start_date": "2027-01-04", "days": 28, "timezone": "Europe/London",
+        "requirements": [{"interval_start": "2027-01-04T00:00:00+00:00", "required": 1},
+                         {"interval_start": "2027-01-07T00:00:00+00:00", "required": 2}],
+        "patterns": [{"name": "4on4off", "cycle": ["D", "D", "N", "N", "-", "-", "-", "-"],
+                      "letters": {"D": ["day"], "N": ["night"]}}],
+        "staff": [{"id": "P1", "contract_minutes_per_week": 2220, "pattern": "auto",
+                   "unavailable": [{"start": "2027-01-04T00:00:00+00:00", "end": "2027-01-05T00:00:00+00:00"},
+                                   {"start": "2027-01-08T00:00:00+00:00", "end": "2027-01-09T00:00:00+00:00"}],
+                   "worked_before": [{"start": "2027-01-02T07:00:00+00:00", "end": "2027-01-02T19:00:00+00:00"}]}],
+    }
+    result = {"patterns_chosen": {"P1": {"pattern": "4on4off", "offset": 6}}, "assignments": []}
+    body = rest_of_period(request, result, date(2027, 1, 7))
+    person = body["staff"][0]
+    assert (person["pattern"], person["pattern_offset"]) == ("4on4off", 1)
+    assert [u["start"] for u in person["unavailable"]] == ["2027-01-08T00:00:00+00:00"]
+    assert len(person["worked_before"]) == 1 and body["requirements"] == request["requirements"][1:]
+    late = rest_of_period(request, result, date(2027, 1, 20))
+    assert "contract_period_start" not in late and late["staff"][0]["worked_before"] == []
+    assert request["staff"][0]["pattern"] == "auto"  # the stored request is not changed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -87,6 +88,32 @@ def cancel_roster(roster_id: str, request: Request, session: SessionDep) -> dict
     """A queued solve is cancelled at once; a running one stops within about a second."""
     job = request.app.state.jobs.cancel(session, get_job_or_404(session, roster_id, "roster"))
     return _out(job, result=False)
+
+
+@router.get(
+    "/{roster_id}/rest-of-period",
+    dependencies=[require("rosters:read")],
+    responses=problem_responses(404, 409),
+    summary="A request body that re-rosters this roster from a day to its end",
+)
+def rest_of_period(
+    roster_id: str,
+    session: SessionDep,
+    from_date: Annotated[date, Query(description="The first day to re-roster: a day of the roster after its first")],
+) -> dict[str, Any]:
+    """After a change (sickness, a swap) part-way through a published roster: the body of a new roster request
+    from `from_date` to this roster's end, ready to edit and post to `POST /v1/rosters`. It carries this roster's
+    requirements from that day, rules, weights and templates; each person's shifts of the 14 days before it as
+    `worked_before` (with their breaks: the rules look back, and the nights that run into the new start cover it)
+    and from it as `published` (kept where the optimiser can, at `weights.keep_published`); their leave that
+    still lies ahead; people on a rotating pattern fixed at the pattern and offset they follow, moved on to the new
+    start; and `contract_period_start` this roster's own (or first day) where that is at most 14 days back, so
+    contracts hold over the whole period. Add the change (e.g. the sick day to the person's `unavailable`) and post
+    it. Requirements derived from forecasts are carried as derived (the predicted service per channel is not)."""
+    job = get_job_or_404(session, roster_id, "roster")
+    if job.status != "done" or not job.result:
+        raise ApiError(409, f"roster {roster_id} is {job.status}, not done")
+    return svc.rest_of_period(job.params["request"], json.loads(job.result), from_date)
 
 
 @router.get(

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +23,7 @@ from forecasting.distribution import count_quantile
 from scheduling import ChannelLoad, Targets, evaluate_shared_pool, required_agents, required_agents_shared_pool
 from scheduling.rostering import RosterValidationError, solve_roster, validate_request
 from scheduling.rostering.types import RosterRequest
+from scheduling.rostering.validation import WORKED_BEFORE_DAYS
 
 
 def validate_roster_request(session: Session, body: RosterCreate) -> dict[str, Any]:
@@ -345,3 +346,53 @@ def export_ics(result: dict[str, Any], roster_id: str, staff_id: str | None) -> 
         ]
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(x) for x in lines) + "\r\n"
+
+
+def rest_of_period(request: dict[str, Any], result: dict[str, Any], from_date: date) -> dict[str, Any]:
+    """A request body that re-rosters a solved roster from ``from_date`` to its end: the requirements from that day,
+    each person's shifts before it as ``worked_before`` (the 14 days the rules look back, with breaks) and from it as
+    ``published``, people on a pattern fixed at the pattern and offset they follow, and ``contract_period_start`` the
+    roster's first day where that is at most 14 days back. The planner then adds the change (leave, sickness) and
+    posts it to ``POST /v1/rosters``."""
+    start, days = date.fromisoformat(request["start_date"]), int(request["days"])
+    delta = (from_date - start).days
+    if not 1 <= delta < days:
+        last = (start + timedelta(days=days - 1)).isoformat()
+        raise invalid("from_date", f"must be a day of the roster after its first ({start.isoformat()}): "
+                                   f"{(start + timedelta(days=1)).isoformat()} to {last}")
+    tz = ZoneInfo(request.get("timezone", "Europe/London"))
+    split = datetime.combine(from_date, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    back = split - timedelta(days=WORKED_BEFORE_DAYS)
+    body = json.loads(json.dumps(request))  # a deep copy of plain JSON
+    body["start_date"], body["days"] = from_date.isoformat(), days - delta
+    body["requirements"] = [r for r in request["requirements"] if _instant(r["interval_start"]) >= split]
+    period = date.fromisoformat(request.get("contract_period_start", request["start_date"]))
+    if (from_date - period).days <= WORKED_BEFORE_DAYS:
+        body["contract_period_start"] = period.isoformat()
+    else:
+        body.pop("contract_period_start", None)
+    cycles = {p["name"]: len(p["cycle"]) for p in request.get("patterns", [])}
+    followed = result.get("patterns_chosen") or {}
+    shifts: dict[str, list[dict[str, Any]]] = {}
+    for a in result.get("assignments", []):
+        shifts.setdefault(a["staff_id"], []).append(a)
+    for s in body["staff"]:
+        mine = sorted(shifts.get(s["id"], []), key=lambda a: a["start"])
+        before = [w for w in s.get("worked_before", []) if _instant(w["start"]) >= back]
+        before += [{"start": a["start"], "end": a["end"], "breaks": [{"start": b["start"], "end": b["end"]}
+                                                                      for b in a.get("breaks", [])]}
+                   for a in mine if back <= _instant(a["start"]) < split]
+        s["worked_before"] = before
+        s["published"] = [{"template": a["template"], "start": a["start"]} for a in mine
+                          if _instant(a["start"]) >= split]
+        s["unavailable"] = [u for u in s.get("unavailable", []) if _instant(u["end"]) > split]
+        chosen = followed.get(s["id"])
+        if chosen and chosen["pattern"] in cycles:  # the cycle goes on where it was: fixed, offset moved on
+            s["pattern"] = chosen["pattern"]
+            s["pattern_offset"] = (chosen["offset"] + delta) % cycles[chosen["pattern"]]
+    return body
+
+
+def _instant(value: str) -> datetime:
+    """A stored ISO 8601 time with its offset, as UTC."""
+    return datetime.fromisoformat(value).astimezone(UTC)
