@@ -378,13 +378,18 @@ def test_rest_of_period_gives_a_re_roster_body_that_keeps_the_roster(client: Tes
     assert len(body["requirements"]) == 4 * 48
     assert min(datetime.fromisoformat(q["interval_start"]) for q in body["requirements"]) == split
     by_id = {s["id"]: s for s in body["staff"]}
+
+    def span(x: dict) -> tuple[datetime, datetime]:
+        return datetime.fromisoformat(x["start"]), datetime.fromisoformat(x["end"])
+
     for a in first["assignments"]:
         person = by_id[a["staff_id"]]
         if datetime.fromisoformat(a["start"]) < split:
-            assert {"start": a["start"], "end": a["end"], "breaks": [
-                {"start": b["start"], "end": b["end"]} for b in a["breaks"]]} in person["worked_before"]
+            assert (span(a), [span(b) for b in a["breaks"]]) in [
+                (span(w), [span(b) for b in w["breaks"]]) for w in person["worked_before"]]
         else:
-            assert {"template": a["template"], "start": a["start"]} in person["published"]
+            assert (a["template"], datetime.fromisoformat(a["start"])) in [
+                (p["template"], datetime.fromisoformat(p["start"])) for p in person["published"]]
     sick = next(s for s in body["staff"] if s["published"])
     day = datetime.fromisoformat(sick["published"][0]["start"]).date()
     sick["unavailable"] = [{"start": f"{day}T00:00:00+00:00", "end": f"{day + timedelta(days=1)}T00:00:00+00:00"}]

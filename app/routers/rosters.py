@@ -92,6 +92,8 @@ def cancel_roster(roster_id: str, request: Request, session: SessionDep) -> dict
 
 @router.get(
     "/{roster_id}/rest-of-period",
+    response_model=RosterCreate,
+    response_model_exclude_none=True,
     dependencies=[require("rosters:read")],
     responses=problem_responses(404, 409),
     summary="A request body that re-rosters this roster from a day to its end",
