@@ -432,3 +432,5 @@ def test_rest_of_period_moves_each_pattern_offset_on_and_drops_what_lies_behind(
     late = rest_of_period(request, result, date(2027, 1, 20))
     assert "contract_period_start" not in late and late["staff"][0]["worked_before"] == []
     assert request["staff"][0]["pattern"] == "auto"  # the stored request is not changed
+    fixed = {**request, "staff": [{**request["staff"][0], "pattern": "4on4off", "pattern_offset": 5}]}
+    assert rest_of_period(fixed, {"assignments": []}, date(2027, 1, 7))["staff"][0]["pattern_offset"] == 0

@@ -377,7 +377,7 @@ def rest_of_period(request: dict[str, Any], result: dict[str, Any], from_date: d
     for a in result.get("assignments", []):
         shifts.setdefault(a["staff_id"], []).append(a)
     for s in body["staff"]:
-        mine = sorted(shifts.get(s["id"], []), key=lambda a: a["start"])
+        mine = sorted(shifts.get(s["id"], []), key=lambda shift: _instant(shift["start"]))
         before = [w for w in s.get("worked_before", []) if _instant(w["start"]) >= back]
         before += [{"start": a["start"], "end": a["end"], "breaks": [{"start": b["start"], "end": b["end"]}
                                                                       for b in a.get("breaks", [])]}
@@ -387,6 +387,8 @@ def rest_of_period(request: dict[str, Any], result: dict[str, Any], from_date: d
                           if _instant(a["start"]) >= split]
         s["unavailable"] = [u for u in s.get("unavailable", []) if _instant(u["end"]) > split]
         chosen = followed.get(s["id"])
+        if not chosen and s.get("pattern") in cycles and s.get("pattern_offset") is not None:
+            chosen = {"pattern": s["pattern"], "offset": s["pattern_offset"]}  # fixed in the request itself
         if chosen and chosen["pattern"] in cycles:  # the cycle goes on where it was: fixed, offset moved on
             s["pattern"] = chosen["pattern"]
             s["pattern_offset"] = (chosen["offset"] + delta) % cycles[chosen["pattern"]]
