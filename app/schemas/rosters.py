@@ -37,25 +37,16 @@ class TemplateIn(_Strict):
 
 
 class PeriodIn(_Strict):
-    """Time a person cannot work (leave, training, sickness): [start, end)."""
+    """A span of real time [start, end): time a person cannot work (leave, training, sickness), or a break."""
 
     start: AwareDatetime
     end: AwareDatetime
 
 
-class SpanIn(_Strict):
-    """A span of time: [start, end)."""
-
-    start: AwareDatetime
-    end: AwareDatetime
-
-
-class WorkedShiftIn(_Strict):
+class WorkedShiftIn(PeriodIn):
     """A shift of the previous period: [start, end), with its breaks where known."""
 
-    start: AwareDatetime
-    end: AwareDatetime
-    breaks: list[SpanIn] = Field(
+    breaks: list[PeriodIn] = Field(
         default_factory=list,
         max_length=6,
         description="The shift's breaks, each within it. Where it runs into the roster, its person is off the phones "

@@ -292,10 +292,13 @@ def roster_coverage(request: RosterRequest, assignments: Iterable[Assignment]) -
     carried_break = [0] * n
     for s in request.staff:
         shifts = _merged((w.start, w.end) for w in s.worked_before if w.end > start)
+        if not shifts:
+            continue
         pauses = [(b.start, b.end) for w in s.worked_before for b in w.breaks]
+        last = shifts[-1][1]  # merged spans are sorted and disjoint: the last ends last
         for k in range(n):
             t = start + k * step
-            if t >= max((hi for _, hi in shifts), default=start):
+            if t >= last:
                 break
             if not any(lo <= t and t + step <= hi for lo, hi in shifts):
                 continue
